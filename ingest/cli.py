@@ -1,0 +1,205 @@
+"""The `lumbar` command line.
+
+Each command is a thin wrapper: it resolves paths, calls one library function
+and prints its summary. User mistakes surface as `LumbarError` and are printed
+as one line with exit code 2; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+
+from ingest.errors import LumbarError
+from ingest.paths import default_marts_dir, default_warehouse
+
+app = typer.Typer(
+    name="lumbar",
+    help="EHR warehouse and feature layer for low-back-pain research.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+train_app = typer.Typer(help="Train and evaluate a study's models on the Parquet marts.", no_args_is_help=True)
+app.add_typer(train_app, name="train")
+
+console = Console(stderr=False)
+err_console = Console(stderr=True)
+
+F = TypeVar("F", bound=Callable)
+
+WarehouseOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--warehouse",
+        "-w",
+        help="DuckDB warehouse file. Default: $LUMBAR_WAREHOUSE or warehouse/lumbar.duckdb.",
+    ),
+]
+
+
+def user_errors(fn: F) -> F:
+    """Print a LumbarError as one line and exit 2 instead of showing a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except LumbarError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(code=2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _warehouse(path: Path | None) -> Path:
+    return (path or default_warehouse()).expanduser().resolve()
+
+
+@app.command()
+@user_errors
+def generate(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write one Parquet file per raw table.")],
+    patients: Annotated[int, typer.Option("--patients", "-n", min=1, help="Number of patients.")] = 60_000,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives byte-identical files.")] = 42,
+) -> None:
+    """Write a seeded synthetic low-back-pain EHR in the raw-table contract."""
+    from ingest.generate import generate as run_generate
+    from ingest.report import print_card_summary
+
+    card = run_generate(patients, seed, out)
+    print_card_summary(console, card, out)
+
+
+@app.command()
+@user_errors
+def load(
+    path: Annotated[Path, typer.Argument(help="Folder of raw files (or an OMOP DuckDB file).")],
+    warehouse: WarehouseOpt = None,
+    fmt: Annotated[
+        str,
+        typer.Option("--format", "-f", help="auto, csv, parquet, synthea or omop."),
+    ] = "auto",
+) -> None:
+    """Validate raw EHR files against the contract and load them into the warehouse's raw schema."""
+    from ingest.load import load_directory
+
+    report = load_directory(path, _warehouse(warehouse), fmt=fmt)
+    console.print(report.to_rich_table())
+
+
+@app.command()
+@user_errors
+def build(
+    warehouse: WarehouseOpt = None,
+    marts_dir: Annotated[
+        Path | None, typer.Option("--marts-dir", help="Where Parquet marts go. Default: marts/ beside the warehouse.")
+    ] = None,
+    select: Annotated[str | None, typer.Option("--select", "-s", help="dbt node selection.")] = None,
+) -> None:
+    """Run `dbt build` on the warehouse and export the marts as Parquet."""
+    from ingest.build import build as run_build
+
+    wh = _warehouse(warehouse)
+    result = run_build(wh, marts_dir=marts_dir or default_marts_dir(wh), select=select)
+    console.print(result.to_rich())
+
+
+@train_app.command("surgery")
+@user_errors
+def train_surgery(
+    task: Annotated[str, typer.Option(help="early or late.")] = "early",
+    protocol: Annotated[str, typer.Option(help="classical or generalizability.")] = "classical",
+    models: Annotated[
+        str,
+        typer.Option(help="Comma-separated: lasso, lasso_codes, lasso_demographics, lasso_text, mdl, mdl_static, ..."),
+    ] = "lasso,mdl",
+    grid: Annotated[str, typer.Option(help="small (demo) or paper (full grid search).")] = "small",
+    marts_dir: Annotated[Path | None, typer.Option("--marts-dir", help="Folder of Parquet marts.")] = None,
+    warehouse: WarehouseOpt = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where run folders go.")] = Path("runs"),
+    seed: Annotated[int, typer.Option(help="Seed for splits, bootstrap and training.")] = 0,
+    n_bootstrap: Annotated[int, typer.Option("--bootstrap", min=10, help="Bootstrap resamples.")] = 1000,
+    lasso_repeats: Annotated[int, typer.Option(min=1, help="Repeats of 5-fold CV for lambda.")] = 50,
+) -> None:
+    """Early/late decompression surgery: LASSO benchmark and multimodal deep learning."""
+    from models_py.studies.surgery import summary_table
+    from models_py.studies.surgery import train_surgery as run
+
+    marts = marts_dir or default_marts_dir(_warehouse(warehouse))
+    run_dir = run(
+        marts,
+        out,
+        task=_choice("task", task, ("early", "late")),
+        protocol=_choice("protocol", protocol, ("classical", "generalizability")),
+        models=[m.strip() for m in models.split(",") if m.strip()],
+        grid=_choice("grid", grid, ("small", "paper")),
+        seed=seed,
+        n_bootstrap=n_bootstrap,
+        lasso_repeats=lasso_repeats,
+    )
+    console.print(summary_table(run_dir))
+    console.print(f"run folder: {run_dir}")
+
+
+@app.command()
+@user_errors
+def demo(
+    patients: Annotated[int, typer.Option("--patients", "-n", min=1000, help="Synthetic patients.")] = 60_000,
+    seed: Annotated[int, typer.Option(help="Seed for data and models.")] = 42,
+    workdir: Annotated[Path, typer.Option(help="Where data, warehouse and runs go.")] = Path("warehouse/demo"),
+    train: Annotated[bool, typer.Option(help="Train the surgery models at the end.")] = True,
+) -> None:
+    """Generate -> load -> dbt build -> train both surgery tasks (small grid) -> summary."""
+    from ingest.build import build as run_build
+    from ingest.generate import generate as run_generate
+    from ingest.load import load_directory
+    from ingest.report import print_card_summary
+
+    raw_dir = workdir / "raw"
+    wh = (workdir / "lumbar.duckdb").resolve()
+    console.rule(f"1/4 generate {patients:,} synthetic patients (seed {seed})")
+    card = run_generate(patients, seed, raw_dir)
+    print_card_summary(console, card, raw_dir)
+    console.rule("2/4 load into DuckDB raw schema")
+    if wh.exists():
+        wh.unlink()  # the demo always starts from an empty warehouse
+    console.print(load_directory(raw_dir, wh).to_rich_table())
+    console.rule("3/4 dbt build + Parquet export")
+    result = run_build(wh, marts_dir=default_marts_dir(wh))
+    console.print(result.to_rich())
+    if not train:
+        return
+    from models_py.studies.surgery import summary_table
+    from models_py.studies.surgery import train_surgery as run
+
+    for i, task in enumerate(("early", "late")):
+        console.rule(f"4/4 train surgery ({task}) — small grid [{i + 1}/2]")
+        run_dir = run(
+            default_marts_dir(wh),
+            workdir / "runs",
+            task=task,
+            protocol="classical",
+            models=["lasso", "mdl"],
+            grid="small",
+            seed=seed,
+            n_bootstrap=200,
+            lasso_repeats=5,
+        )
+        console.print(summary_table(run_dir))
+        console.print(f"run folder: {run_dir}")
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise LumbarError(f"--{name} {value!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
