@@ -25,7 +25,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-train_app = typer.Typer(help="Train and evaluate a study's models on the Parquet marts.", no_args_is_help=True)
+train_app = typer.Typer(
+    help="Train and evaluate a study's models on the Parquet marts.", no_args_is_help=True
+)
 app.add_typer(train_app, name="train")
 
 console = Console(stderr=False)
@@ -98,7 +100,8 @@ def load(
 def build(
     warehouse: WarehouseOpt = None,
     marts_dir: Annotated[
-        Path | None, typer.Option("--marts-dir", help="Where Parquet marts go. Default: marts/ beside the warehouse.")
+        Path | None,
+        typer.Option("--marts-dir", help="Where Parquet marts go. Default: marts/ beside the warehouse."),
     ] = None,
     select: Annotated[str | None, typer.Option("--select", "-s", help="dbt node selection.")] = None,
 ) -> None:
@@ -117,7 +120,9 @@ def train_surgery(
     protocol: Annotated[str, typer.Option(help="classical or generalizability.")] = "classical",
     models: Annotated[
         str,
-        typer.Option(help="Comma-separated: lasso, lasso_codes, lasso_demographics, lasso_text, mdl, mdl_static, ..."),
+        typer.Option(
+            help="Comma-separated: lasso, lasso_codes, lasso_demographics, lasso_text, mdl, mdl_static, ..."
+        ),
     ] = "lasso,mdl",
     grid: Annotated[str, typer.Option(help="small (demo) or paper (full grid search).")] = "small",
     marts_dir: Annotated[Path | None, typer.Option("--marts-dir", help="Folder of Parquet marts.")] = None,
@@ -128,6 +133,9 @@ def train_surgery(
     lasso_repeats: Annotated[int, typer.Option(min=1, help="Repeats of 5-fold CV for lambda.")] = 50,
 ) -> None:
     """Early/late decompression surgery: LASSO benchmark and multimodal deep learning."""
+    task = _choice("task", task, ("early", "late"))
+    protocol = _choice("protocol", protocol, ("classical", "generalizability"))
+    grid = _choice("grid", grid, ("small", "paper"))
     from models_py.studies.surgery import summary_table
     from models_py.studies.surgery import train_surgery as run
 
@@ -135,10 +143,10 @@ def train_surgery(
     run_dir = run(
         marts,
         out,
-        task=_choice("task", task, ("early", "late")),
-        protocol=_choice("protocol", protocol, ("classical", "generalizability")),
+        task=task,
+        protocol=protocol,
         models=[m.strip() for m in models.split(",") if m.strip()],
-        grid=_choice("grid", grid, ("small", "paper")),
+        grid=grid,
         seed=seed,
         n_bootstrap=n_bootstrap,
         lasso_repeats=lasso_repeats,
@@ -152,7 +160,9 @@ def train_surgery(
 def demo(
     patients: Annotated[int, typer.Option("--patients", "-n", min=1000, help="Synthetic patients.")] = 60_000,
     seed: Annotated[int, typer.Option(help="Seed for data and models.")] = 42,
-    workdir: Annotated[Path, typer.Option(help="Where data, warehouse and runs go.")] = Path("warehouse/demo"),
+    workdir: Annotated[Path, typer.Option(help="Where data, warehouse and runs go.")] = Path(
+        "warehouse/demo"
+    ),
     train: Annotated[bool, typer.Option(help="Train the surgery models at the end.")] = True,
 ) -> None:
     """Generate -> load -> dbt build -> train both surgery tasks (small grid) -> summary."""

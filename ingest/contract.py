@@ -55,6 +55,7 @@ def _c(name, type_, required, doc, allowed=None) -> Column:
 
 
 S, D, F = pa.string(), pa.date32(), pa.float64()
+_TYPE_NAMES = {S: "string", D: "date", F: "double"}
 
 TABLES: dict[str, Table] = {
     t.name: t
@@ -147,3 +148,19 @@ TABLES: dict[str, Table] = {
 
 # Tables a load must contain; the others may be absent from an export.
 REQUIRED_TABLES = ("patients",)
+
+
+def markdown() -> str:
+    """The contract as Markdown tables; the README embeds this text and a test keeps them equal."""
+    lines: list[str] = []
+    for t in TABLES.values():
+        key = f" Key: `{', '.join(t.key)}`." if t.key else ""
+        lines += [f"#### `raw.{t.name}`", "", f"{t.doc}{key}", ""]
+        lines += ["| column | type | required | meaning |", "|---|---|---|---|"]
+        for c in t.columns:
+            allowed = f" One of: {', '.join(c.allowed)}." if c.allowed and c.allowed[0] not in c.doc else ""
+            lines.append(
+                f"| `{c.name}` | {_TYPE_NAMES.get(c.type, str(c.type))} | {'yes' if c.required else 'no'} | {c.doc}{allowed} |"
+            )
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
