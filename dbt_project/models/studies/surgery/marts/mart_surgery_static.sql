@@ -1,0 +1,64 @@
+{#
+  One row per task and cohort patient: label, split, site and the static predictors ("patient and provider
+  demographics along with the type of index image", 000_dc58a6666935e68a.txt). Unknown categorical values are
+  'unknown' so the trainer's dummy coding sees them as a level, never as a dropped row.
+#}
+with
+
+cohorts as (
+
+    select 'early' as task, * from {{ ref('cohort_surgery_early') }}
+    union all
+    select 'late' as task, * from {{ ref('cohort_surgery_late') }}
+
+),
+
+patients as (
+
+    select * from {{ ref('stg_ehr__patients') }}
+
+),
+
+providers as (
+
+    select * from {{ ref('stg_ehr__providers') }}
+
+),
+
+joined as (
+
+    select
+        c.task,
+        c.patient_id,
+        c.index_date,
+        c.label,
+        c.split,
+        c.site,
+        -- completed years: year difference minus one when the birthday has not come yet that year
+        cast({{ dbt.datediff('p.birth_date', 'c.index_date', 'year') }}
+            - case
+                when extract(month from c.index_date) < extract(month from p.birth_date)
+                    or (extract(month from c.index_date) = extract(month from p.birth_date)
+                        and extract(day from c.index_date) < extract(day from p.birth_date))
+                    then 1
+                else 0
+            end as {{ dbt.type_int() }}) as age_at_index,
+        p.sex,
+        coalesce(p.race, 'unknown') as race,
+        coalesce(p.ethnicity, 'unknown') as ethnicity,
+        coalesce(pr.gender, 'unknown') as pcp_gender,
+        coalesce(pr.clinician_type, 'unknown') as pcp_clinician_type,
+        coalesce(pr.specialty, 'unknown') as pcp_specialty,
+        c.index_modality,
+        c.index_image_id,
+        c.surgery_date,
+        c.days_to_surgery
+    from cohorts as c
+    inner join patients as p
+        on c.patient_id = p.patient_id
+    left join providers as pr
+        on p.pcp_provider_id = pr.provider_id
+
+)
+
+select * from joined

@@ -1,0 +1,217 @@
+"""What both adapters share: the result type, file discovery, reading files as text, header checks,
+and turning one mapped SQL result into loadable rows plus rejects.
+
+Adapters read every source column as text and map with set-based SQL in an in-memory DuckDB; the
+loader then casts and validates against the raw contract, so a malformed date in an export becomes
+a reject with its source row number instead of a crash here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ingest.contract import TABLES
+from ingest.errors import LumbarError
+from ingest.loading.sources import Reject, SourceTable
+
+ROW = "__row"  # 1-based source row number, carried through every mapping query
+REJECT = "__reject"  # reject reason; null when the row maps
+
+_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".parquet")
+
+
+@dataclass
+class AdapterResult:
+    """An export mapped into the raw contract, ready for `load_sources`."""
+
+    sources: list[SourceTable]
+    rejects: list[Reject]
+    # rows read per source file (the loader checks read = loaded + rejected per file)
+    read_counts: dict[str, int]
+    # tables the format defines and lumbar maps, but that the export does not hold
+    missing_tables: list[str]
+    # what the adapter decided or could not do (variants detected, lookups unavailable, ...)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Found:
+    """A source table located in the export."""
+
+    name: str  # lower-case table name, e.g. "patients" or "person"
+    path: Path
+    file_hash: str
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def find_tables(folder: Path, names: Iterable[str]) -> dict[str, Path]:
+    """Locate `name.csv` (any case, optionally .gz, .tsv or .parquet) for each wanted table name."""
+    wanted = set(names)
+    by_name: dict[str, list[Path]] = {}
+    for path in sorted(folder.iterdir()):
+        if not path.is_file():
+            continue
+        lower = path.name.lower()
+        for suffix in _SUFFIXES:
+            if lower.endswith(suffix) and lower[: -len(suffix)] in wanted:
+                by_name.setdefault(lower[: -len(suffix)], []).append(path)
+    found: dict[str, Path] = {}
+    for name, paths in by_name.items():
+        if len(paths) > 1:
+            listed = ", ".join(p.name for p in paths)
+            raise LumbarError(
+                f"{folder}: table '{name}' is present more than once ({listed}); keep one file per table."
+            )
+        found[name] = paths[0]
+    return found
+
+
+def _csv_options(path: Path) -> tuple[list[str], str, bool]:
+    """Header names, delimiter and whether quoting is on, from the file's first line."""
+    opener = __import__("gzip").open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
+        first = handle.readline().rstrip("\r\n")
+    if not first.strip():
+        raise LumbarError(f"{path}: the file is empty (no header line); re-export it or remove it.")
+    # OHDSI Athena vocabulary files are tab-separated and unquoted (concept names contain quotes)
+    tab = "\t" in first and "," not in first
+    delimiter = "\t" if tab else ","
+    names = [n.strip().strip('"') for n in first.split(delimiter)]
+    return names, delimiter, not tab
+
+
+def read_header(path: Path) -> list[str]:
+    """Column names of a CSV or Parquet file, as written."""
+    if path.name.lower().endswith(".parquet"):
+        return list(pq.read_schema(path).names)
+    return _csv_options(path)[0]
+
+
+def read_as_text(path: Path) -> pa.Table:
+    """Read a CSV or Parquet file with every column as text (empty = null) plus a 1-based row number."""
+    if path.name.lower().endswith(".parquet"):
+        table = pq.read_table(path)
+        table = pa.table({name: _to_text(table.column(name)) for name in table.column_names})
+    else:
+        names, delimiter, quoting = _csv_options(path)
+        if len(set(n.upper() for n in names)) != len(names):
+            raise LumbarError(f"{path}: the header repeats a column name; fix the header.")
+        try:
+            table = pacsv.read_csv(
+                path,
+                read_options=pacsv.ReadOptions(use_threads=True, block_size=16 << 20),
+                parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"' if quoting else False),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={n: pa.string() for n in names},
+                    null_values=[""],
+                    strings_can_be_null=True,
+                ),
+            )
+        except pa.ArrowInvalid as exc:
+            # pyarrow names the row; the message holds at most one line of the file, never shown here
+            detail = str(exc).split("\n")[0]
+            if ":" in detail and "row" in detail.lower():
+                detail = detail.split(":")[0]
+            raise LumbarError(
+                f"{path}: not a readable CSV ({detail}); check the delimiter and quoting."
+            ) from None
+    rows = pa.array(range(1, table.num_rows + 1), type=pa.int64())
+    return table.append_column(ROW, rows)
+
+
+def _to_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        return column.cast(pa.string())
+    if pa.types.is_timestamp(column.type):
+        column = column.cast(pa.date32())
+    return column.cast(pa.string())
+
+
+def check_columns(
+    path: Path, found: Sequence[str], required: Sequence[str], one_of: Sequence[Sequence[str]] = ()
+) -> None:
+    """Raise a one-line error unless every required column and one of each alternative group is present."""
+    have = {c.upper() for c in found}
+    missing = [c for c in required if c.upper() not in have]
+    unmet = [group for group in one_of if not any(c.upper() in have for c in group)]
+    if not missing and not unmet:
+        return
+    expected = list(required) + [" or ".join(group) for group in one_of]
+    raise LumbarError(
+        f"{path}: unknown variant of this table; found columns [{', '.join(found)}], "
+        f"expected [{', '.join(expected)}]"
+        + (f" (missing {', '.join(missing + [' or '.join(g) for g in unmet])})" if missing or unmet else "")
+        + "; check the export format (--format) or the file."
+    )
+
+
+def iso_date_sql(expr: str) -> str:
+    """SQL for the calendar date of a text date or timestamp: 'YYYY-MM-DD...' or 'YYYYMMDD'.
+
+    Synthea writes ISO timestamps in UTC ('2023-01-27T16:17:47Z'); the date as written is kept rather
+    than shifted to a local zone, so a row's date matches what the export shows.
+    """
+    e = f"trim({expr})"
+    return (
+        f"(case when regexp_full_match({e}, '[0-9]{{8}}') "
+        f"then substr({e}, 1, 4) || '-' || substr({e}, 5, 2) || '-' || substr({e}, 7, 2) "
+        f"else nullif(left({e}, 10), '') end)"
+    )
+
+
+def sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def split_mapped(
+    con: duckdb.DuckDBPyConnection, sql: str, table: str, source_file: str, file_hash: str
+) -> tuple[SourceTable, list[Reject]]:
+    """Run a mapping query (contract columns + __row + __reject) and split it into rows and rejects."""
+    mapped = con.sql(sql).to_arrow_table()
+    reasons = mapped.column(REJECT)
+    ok = pa.compute.is_null(reasons)
+    loaded = mapped.filter(ok)
+    columns = TABLES[table].column_names
+    data = loaded.select(columns)
+    source = SourceTable(
+        table=table,
+        data=data,
+        source_file=source_file,
+        file_hash=file_hash,
+        row_numbers=loaded.column(ROW).combine_chunks(),
+    )
+    bad = mapped.filter(pa.compute.invert(ok)).select([ROW, REJECT])
+    rejects = [
+        Reject(table=table, source_file=source_file, row_number=row, reason=reason)
+        for row, reason in zip(bad.column(ROW).to_pylist(), bad.column(REJECT).to_pylist(), strict=True)
+    ]
+    return source, rejects
+
+
+def progress() -> Progress:
+    """A transient progress display on stderr (silent when stderr is not a terminal)."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} tables"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )

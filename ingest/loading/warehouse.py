@@ -1,0 +1,176 @@
+"""Open the DuckDB warehouse safely and define the `raw` schema.
+
+- Owner-only: a folder or file this module creates is 0o700 / 0o600 (the WAL and spill
+  files DuckDB creates next to it inherit the owner-only umask set while it is open).
+- One writer: DuckDB takes an exclusive file lock; a second process gets a one-line
+  `LumbarError` instead of a lock traceback.
+- Nothing left behind: if a load fails before committing and this call created the
+  file, the file is removed again, so a failed first load leaves no warehouse.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from ingest.contract import TABLES
+from ingest.errors import LumbarError
+
+# DuckDB types for the contract's Arrow types
+_SQL_TYPES = {pa.string(): "VARCHAR", pa.date32(): "DATE", pa.float64(): "DOUBLE"}
+
+LOADS_DDL = """
+create table if not exists raw.loads (
+    load_id integer not null,
+    loaded_at timestamp not null,
+    source_file varchar not null,
+    table_name varchar not null,
+    file_hash varchar,
+    rows_read bigint not null,
+    rows_loaded bigint not null,
+    rows_rejected bigint not null
+)"""
+
+REJECTS_DDL = """
+create table if not exists raw.rejects (
+    load_id integer not null,
+    table_name varchar not null,
+    source_file varchar not null,
+    row_number bigint not null,
+    reason varchar not null
+)"""
+
+
+def sql_type(t: pa.DataType) -> str:
+    return _SQL_TYPES[t]
+
+
+def table_ddl(name: str) -> str:
+    cols = ",\n    ".join(
+        f"{c.name} {sql_type(c.type)}{' not null' if c.required else ''}" for c in TABLES[name].columns
+    )
+    return f"create table if not exists raw.{name} (\n    {cols}\n)"
+
+
+def create_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create `raw` and every contract table (empty tables too, so dbt sources always resolve)."""
+    con.execute("create schema if not exists raw")
+    for name in TABLES:
+        con.execute(table_ddl(name))
+    con.execute(LOADS_DDL)
+    con.execute(REJECTS_DDL)
+
+
+def existing_raw_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.execute(
+        "select table_name from information_schema.tables where table_schema = 'raw'"
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def check_raw_columns(con: duckdb.DuckDBPyConnection, present: set[str], warehouse: Path) -> None:
+    """A warehouse built by an older contract cannot take new rows; say so instead of failing mid-insert."""
+    for name in TABLES:
+        if name not in present:
+            continue
+        cols = [
+            r[0]
+            for r in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'raw' and table_name = ? order by ordinal_position",
+                [name],
+            ).fetchall()
+        ]
+        if cols != TABLES[name].column_names:
+            raise LumbarError(
+                f"warehouse {warehouse}: raw.{name} has columns that differ from the contract; "
+                "load into a new warehouse file"
+            )
+
+
+@contextlib.contextmanager
+def _owner_only_umask() -> Iterator[None]:
+    # Process-wide, but the loader is single-threaded and restores it on exit.
+    old = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+@contextlib.contextmanager
+def open_warehouse(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Yield a read-write connection; remove the file again if we created it and the body fails."""
+    warehouse = Path(warehouse)
+    created_dir = None
+    if not warehouse.parent.exists():
+        created_dir = _topmost_missing(warehouse.parent)
+        warehouse.parent.mkdir(parents=True, mode=0o700)
+        _chmod_created(created_dir, warehouse.parent, 0o700)
+    if warehouse.exists() and warehouse.is_dir():
+        raise LumbarError(
+            f"warehouse {warehouse} is a folder; pass a file path such as {warehouse}/lumbar.duckdb"
+        )
+    created = not warehouse.exists()
+    with _owner_only_umask():
+        try:
+            con = duckdb.connect(str(warehouse))
+        except duckdb.IOException as exc:
+            raise _open_error(warehouse, exc) from None
+        if created:
+            os.chmod(warehouse, 0o600)
+        ok = False
+        try:
+            con.execute("set TimeZone = 'UTC'")  # timestamps cast to text as UTC, whatever the host says
+            con.execute("set enable_progress_bar = false")  # the loader shows its own progress
+            yield con
+            ok = True
+        finally:
+            con.close()
+            if created and not ok:
+                _remove_warehouse(warehouse)
+                if created_dir is not None:
+                    shutil.rmtree(created_dir, ignore_errors=True)
+
+
+def _open_error(warehouse: Path, exc: duckdb.IOException) -> LumbarError:
+    msg = str(exc)
+    if "lock" in msg.lower():
+        return LumbarError(
+            f"warehouse {warehouse} is busy: another lumbar process is writing to it; retry when it finishes"
+        )
+    if "not a valid DuckDB database" in msg:
+        return LumbarError(f"warehouse {warehouse} exists but is not a DuckDB file; choose another path")
+    return LumbarError(
+        f"cannot open warehouse {warehouse}: {type(exc).__name__}; check the path and permissions"
+    )
+
+
+def _topmost_missing(folder: Path) -> Path:
+    top = folder
+    while not top.parent.exists():
+        top = top.parent
+    return top
+
+
+def _chmod_created(top: Path, leaf: Path, mode: int) -> None:
+    # mkdir's mode is filtered by the umask, and intermediate folders ignore it; set it explicitly.
+    path = leaf
+    while True:
+        os.chmod(path, mode)
+        if path == top:
+            break
+        path = path.parent
+
+
+def _remove_warehouse(warehouse: Path) -> None:
+    for extra in ("", ".wal"):
+        with contextlib.suppress(FileNotFoundError):
+            Path(f"{warehouse}{extra}").unlink()
+    shutil.rmtree(f"{warehouse}.tmp", ignore_errors=True)

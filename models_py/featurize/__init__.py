@@ -1,0 +1,1 @@
+"""Featurisers: scikit-learn-style transformers over the one-row-per-patient table."""

@@ -1,0 +1,132 @@
+"""Read the Parquet marts the trainers depend on, and fingerprint them.
+
+Trainers read only these files (never the DuckDB warehouse), so a run is fully
+described by the sha256 of each mart it read (written to the run folder's
+`marts.json`). Column lists follow docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from models_py.errors import UserInputError
+
+SURGERY_MART_COLUMNS: dict[str, tuple[str, ...]] = {
+    "mart_surgery_static": (
+        "task",
+        "patient_id",
+        "index_date",
+        "label",
+        "split",
+        "site",
+        "age_at_index",
+        "sex",
+        "race",
+        "ethnicity",
+        "pcp_gender",
+        "pcp_clinician_type",
+        "pcp_specialty",
+        "index_modality",
+    ),
+    "mart_surgery_codes": ("task", "patient_id", "feature_type", "feature", "bin", "n_events"),
+    "mart_surgery_codes_patient": ("task", "patient_id", "feature_type", "feature", "n_events"),
+    "mart_surgery_feature_dictionary": (
+        "task",
+        "feature_type",
+        "feature",
+        "n_train_patients",
+        "train_prevalence",
+        "kept_classical",
+        "kept_temporal",
+    ),
+    "mart_surgery_report": ("task", "patient_id", "image_id", "report_clean", "sections_found"),
+    "mart_report_corpus": ("image_id", "patient_id", "image_date", "report_clean"),
+}
+
+
+def mart_path(marts_dir: Path, name: str) -> Path:
+    """`<marts_dir>/<name>.parquet` (a file, or a folder of part files)."""
+    return Path(marts_dir) / f"{name}.parquet"
+
+
+def sha256_of(path: Path) -> str:
+    """sha256 of a file, or of a folder's files in name order (names included)."""
+    digest = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        if path.is_dir():
+            digest.update(str(file.relative_to(path)).encode())
+        with file.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def read_mart(marts_dir: Path, name: str, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Read one mart, checking that it exists and has the documented columns."""
+    path = mart_path(marts_dir, name)
+    if not path.exists():
+        raise UserInputError(
+            f"mart {name} not found at {path}; build the marts first (`lumbar build`) or pass --marts DIR"
+        )
+    expected = SURGERY_MART_COLUMNS.get(name, ())
+    try:
+        present = set(pq.read_schema(path).names) if path.is_file() else None
+        table = pq.read_table(path, columns=list(columns) if columns else None)
+    except Exception as err:  # pyarrow raises several types for unreadable files
+        raise UserInputError(f"mart {name} at {path} is not readable Parquet ({type(err).__name__})") from err
+    present = present if present is not None else set(table.column_names)
+    missing = [c for c in (columns or expected) if c not in present]
+    if missing:
+        raise UserInputError(
+            f"mart {name} at {path} lacks column(s) {', '.join(missing)}; rebuild the marts with this lumbar version"
+        )
+    return table.to_pandas()
+
+
+@dataclass
+class SurgeryMarts:
+    """The surgery-study marts for one task, plus the hash of every file read."""
+
+    static: pd.DataFrame
+    codes: pd.DataFrame
+    codes_patient: pd.DataFrame
+    feature_dictionary: pd.DataFrame
+    report: pd.DataFrame
+    corpus: pd.DataFrame
+    hashes: dict[str, str] = field(default_factory=dict)
+
+
+def load_surgery_marts(marts_dir: Path, task: str) -> SurgeryMarts:
+    """Read every surgery mart, keep the rows of `task`, and record each file's sha256."""
+    marts_dir = Path(marts_dir)
+    if not marts_dir.is_dir():
+        raise UserInputError(
+            f"marts folder {marts_dir} does not exist; build the marts first or pass --marts DIR"
+        )
+    frames: dict[str, pd.DataFrame] = {}
+    hashes: dict[str, str] = {}
+    for name, columns in SURGERY_MART_COLUMNS.items():
+        frame = read_mart(marts_dir, name, columns)
+        hashes[name] = sha256_of(mart_path(marts_dir, name))
+        if "task" in frame.columns:
+            frame = frame[frame["task"] == task].reset_index(drop=True)
+        frames[name] = frame
+    if frames["mart_surgery_static"].empty:
+        raise UserInputError(
+            f"mart_surgery_static in {marts_dir} has no rows for task '{task}'; check the task name or rebuild the marts"
+        )
+    return SurgeryMarts(
+        static=frames["mart_surgery_static"],
+        codes=frames["mart_surgery_codes"],
+        codes_patient=frames["mart_surgery_codes_patient"],
+        feature_dictionary=frames["mart_surgery_feature_dictionary"],
+        report=frames["mart_surgery_report"],
+        corpus=frames["mart_report_corpus"],
+        hashes=hashes,
+    )

@@ -1,0 +1,1 @@
+"""Models: the LASSO benchmark and the multimodal deep-learning network."""

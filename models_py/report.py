@@ -1,0 +1,260 @@
+"""Run folder, plots and report.md. Everything here reads aggregate tables, never patient rows
+(the ROC/PR/calibration curves are computed from scores but only curves are drawn)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless: servers that train models have no display
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from sklearn.metrics import precision_recall_curve, roc_curve  # noqa: E402
+
+from models_py.evaluate import mask_count  # noqa: E402
+
+MODEL_LABELS = {
+    "lasso": "Benchmark",
+    "lasso_codes": "Benchmark codes",
+    "lasso_demographics": "Benchmark demographics",
+    "lasso_text": "Benchmark text",
+    "mdl": "MDL",
+    "mdl_static": "MDL static",
+    "mdl_temporal": "MDL temporal",
+    "mdl_text": "MDL text",
+}
+TABLE_METRICS = (
+    ("recall", "Recall"),
+    ("precision", "Precision"),
+    ("balanced_accuracy", "Balanced accuracy"),
+    ("f1", "F1"),
+    ("auc", "AUC"),
+    ("auprc", "AUPRC"),
+    ("specificity", "Specificity"),
+)
+ALPHA = 0.05
+
+
+def label(model: str) -> str:
+    return MODEL_LABELS.get(model, model)
+
+
+def make_run_dir(out_dir: Path, stem: str) -> Path:
+    """Create `out_dir/<stem>-<UTC timestamp>/` readable by the owner only (runs hold patient scores)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    base = f"{stem}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}"
+    for attempt in range(1000):
+        run_dir = out_dir / (base if attempt == 0 else f"{base}-{attempt}")
+        try:
+            run_dir.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        os.chmod(run_dir, 0o700)  # mkdir's mode is filtered by the umask; make it exact
+        return run_dir
+    raise RuntimeError(f"could not create a fresh run folder under {out_dir}")
+
+
+def write_json(path: Path, obj: object) -> None:
+    path.write_text(json.dumps(obj, indent=2, sort_keys=True, default=_json_default) + "\n")
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+# -- plots ----------------------------------------------------------------------------------------------
+
+
+def _grid(n: int) -> tuple[plt.Figure, np.ndarray]:
+    fig, axes = plt.subplots(1, n, figsize=(5 * n, 4.5), squeeze=False)
+    return fig, axes[0]
+
+
+def plot_curves(predictions: pd.DataFrame, path: Path, kind: str) -> None:
+    """ROC or PR curve per model, one panel per test set."""
+    test = predictions[predictions["split"] == "test"]
+    sets = list(dict.fromkeys(test["test_set"]))
+    fig, axes = _grid(max(len(sets), 1))
+    for ax, name in zip(axes, sets, strict=False):
+        for model, rows in test[test["test_set"] == name].groupby("model", sort=False):
+            y, s = rows["label"].to_numpy(), rows["score"].to_numpy()
+            if len(np.unique(y)) < 2:
+                continue
+            if kind == "roc":
+                fpr, tpr, _ = roc_curve(y, s)
+                ax.plot(fpr, tpr, label=label(model))
+            else:
+                precision, recall, _ = precision_recall_curve(y, s)
+                ax.step(recall, precision, where="post", label=label(model))
+        if kind == "roc":
+            ax.plot([0, 1], [0, 1], color="grey", linestyle=":")
+            ax.set(xlabel="1 - specificity", ylabel="Recall (sensitivity)")
+        else:
+            ax.set(xlabel="Recall", ylabel="Precision")
+        ax.set_title(f"{'ROC' if kind == 'roc' else 'Precision-recall'}: {name}")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_calibration(reliability: pd.DataFrame, path: Path) -> None:
+    sets = list(dict.fromkeys(reliability["test_set"]))
+    fig, axes = _grid(max(len(sets), 1))
+    for ax, name in zip(axes, sets, strict=False):
+        for model, rows in reliability[reliability["test_set"] == name].groupby("model", sort=False):
+            ax.plot(rows["mean_predicted"], rows["observed_rate"], marker="o", label=label(model))
+        ax.plot([0, 1], [0, 1], color="grey", linestyle=":")
+        ax.set(xlabel="Mean predicted probability", ylabel="Observed rate", title=f"Calibration: {name}")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_auc_boxes(
+    bootstrap: pd.DataFrame, comparisons: pd.DataFrame, path: Path, reference: str = "mdl"
+) -> None:
+    """Bootstrap AUC per model and test set (paper's Figs 3 and 4); '*' = differs from MDL after Bonferroni."""
+    sets = list(dict.fromkeys(bootstrap["test_set"]))
+    fig, axes = _grid(max(len(sets), 1))
+    for ax, name in zip(axes, sets, strict=False):
+        rows = bootstrap[bootstrap["test_set"] == name]
+        models = list(dict.fromkeys(rows["model"]))
+        data = [rows.loc[rows["model"] == m, "auc"].dropna().to_numpy() for m in models]
+        names = []
+        for m in models:
+            hit = comparisons[
+                (comparisons["test_set"] == name)
+                & (comparisons["metric"] == "auc")
+                & (comparisons["model_a"] == reference)
+                & (comparisons["model_b"] == m)
+            ]
+            star = "*" if len(hit) and hit["p_adjusted"].iloc[0] < ALPHA else ""
+            names.append(label(m) + star)
+        ax.boxplot(data, showfliers=False)
+        ax.set_xticks(range(1, len(names) + 1), names, rotation=30, ha="right", fontsize=8)
+        ax.set(ylabel="AUC (bootstrap)", title=name)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+# -- tables ---------------------------------------------------------------------------------------------
+
+
+def metric_cell(metrics: pd.DataFrame, test_set: str, model: str, metric: str) -> tuple[float, float]:
+    rows = metrics[
+        (metrics["test_set"] == test_set) & (metrics["model"] == model) & (metrics["metric"] == metric)
+    ]
+    values = dict(zip(rows["statistic"], rows["value"], strict=True))
+    return values.get("mean", np.nan), values.get("sd", np.nan)
+
+
+def significant_winner(comparisons: pd.DataFrame, test_set: str, metric: str, a: str, b: str) -> str | None:
+    """The model with the higher mean when the a-vs-b test is significant, else None."""
+    rows = comparisons[
+        (comparisons["test_set"] == test_set)
+        & (comparisons["metric"] == metric)
+        & (comparisons["model_a"] == a)
+        & (comparisons["model_b"] == b)
+    ]
+    if rows.empty or not rows["p_adjusted"].iloc[0] < ALPHA:
+        return None
+    return a if rows["mean_difference"].iloc[0] > 0 else b
+
+
+def performance_table(
+    metrics: pd.DataFrame,
+    comparisons: pd.DataFrame,
+    test_sets: Mapping[str, Mapping[str, int]],
+    models: Sequence[str],
+    first_column: str,
+    first_value: Mapping[str, str],
+    pair: tuple[str, str] = ("mdl", "lasso"),
+) -> str:
+    """Markdown table shaped like the paper's Table 2 / Table 3 (mean ± SD over bootstrap resamples)."""
+    head = [first_column, "Prevalence", "N", "Model"] + [name for _, name in TABLE_METRICS]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, counts in test_sets.items():
+        prevalence = counts["n_positive"] / counts["n"] if counts["n"] else float("nan")
+        for i, model in enumerate(models):
+            cells = []
+            for metric, _ in TABLE_METRICS:
+                mean, sd = metric_cell(metrics, name, model, metric)
+                star = "*" if significant_winner(comparisons, name, metric, *pair) == model else ""
+                cells.append(f"{mean:.3f} ± {sd:.3f}{star}")
+            lead = (
+                [first_value.get(name, name), f"{prevalence:.3f}", mask_count(counts["n"])]
+                if i == 0
+                else ["", "", ""]
+            )
+            lines.append("| " + " | ".join(lead + [label(model)] + cells) + " |")
+    return "\n".join(lines)
+
+
+def comparison_table(comparisons: pd.DataFrame, metric: str = "auc") -> str:
+    rows = comparisons[comparisons["metric"] == metric]
+    lines = [
+        "| Test set | Model | vs | Mean difference | t | p (Bonferroni) | Comparisons |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows.itertuples():
+        lines.append(
+            f"| {r.test_set} | {label(r.model_a)} | {label(r.model_b)} | {r.mean_difference:+.3f} | {r.t:.1f} "
+            f"| {r.p_adjusted:.2g} | {r.n_comparisons} |"
+        )
+    return "\n".join(lines)
+
+
+def calibration_table(metrics: pd.DataFrame) -> str:
+    lines = [
+        "| Test set | Model | Brier | Calibration slope | Calibration intercept |",
+        "|---|---|---|---|---|",
+    ]
+    point = metrics[metrics["statistic"] == "point"]
+    for (test_set, model), rows in point.groupby(["test_set", "model"], sort=False):
+        v = dict(zip(rows["metric"], rows["value"], strict=True))
+        if "brier" not in v:
+            continue
+        lines.append(
+            f"| {test_set} | {label(model)} | {v['brier']:.4f} | {v['calibration_slope']:.3f} "
+            f"| {v['calibration_intercept']:.3f} |"
+        )
+    return "\n".join(lines)
+
+
+def subgroup_table(subgroups: pd.DataFrame) -> str:
+    lines = [
+        "| Test set | Model | Attribute | Group | N | Positives | AUC |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in subgroups.itertuples():
+        auc = "n/a (one class)" if np.isnan(r.auc) else f"{r.auc:.3f}"
+        lines.append(
+            f"| {r.test_set} | {label(r.model)} | {r.attribute} | {r.group} | {mask_count(r.n)} "
+            f"| {mask_count(r.n_positive)} | {auc} |"
+        )
+    return "\n".join(lines)
+
+
+def markdown_table(frame: pd.DataFrame, floatfmt: str = ".4g") -> str:
+    cols = list(frame.columns)
+    lines = ["| " + " | ".join(map(str, cols)) + " |", "|" + "---|" * len(cols)]
+    for row in frame.itertuples(index=False):
+        cells = [format(v, floatfmt) if isinstance(v, float) else str(v) for v in row]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)

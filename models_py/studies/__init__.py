@@ -1,0 +1,1 @@
+"""Studies: thin scripts that wire marts, featurisers, models, evaluation and the report."""

@@ -1,0 +1,239 @@
+"""Loader behaviour: counts, idempotence, appends, atomicity, busy warehouse, permissions, adapters."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pytest
+from rich.console import Console
+
+import ingest.load as load_module
+from ingest.errors import LumbarError
+from ingest.load import LoadReport, Reject, SourceTable, load_directory, load_sources
+
+PATIENTS = (
+    "patient_id,birth_date,sex,race,ethnicity,site,death_date,pcp_provider_id,language\n"
+    "P1,1960-01-05,F,White,,north,,,en\n"
+    "P2,1975-07-20,M,,,north,,,\n"
+    "P3,1982-03-11,F,,,south,2021-06-30,,\n"
+    "P4,1982-02-30,F,,,south,,,\n"  # not a calendar date -> rejected
+)
+DIAGNOSES = (
+    "patient_id,dx_date,code,code_system\n"
+    "P1,2020-01-01,M54.5,ICD10CM\n"
+    "P1,2020-01-02,724.2,ICD9CM\n"
+    "P2,2020-01-03,M51.16,ICD10CM\n"
+    "P4,2020-01-04,M54.5,ICD10CM\n"  # patient rejected
+    "P9,2020-01-05,M54.5,ICD10CM\n"  # orphan
+)
+
+
+def write(folder: Path, **files: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / f"{name}.csv").write_text(text)
+    return folder
+
+
+def counts(warehouse: Path) -> dict[str, int]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        names = [r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()]
+        return {n: con.execute(f"select count(*) from raw.{n}").fetchone()[0] for n in names}
+
+
+@pytest.fixture
+def source(tmp_path: Path) -> Path:
+    return write(tmp_path / "src", patients=PATIENTS, diagnoses=DIAGNOSES)
+
+
+def test_read_equals_loaded_plus_rejected(source: Path, tmp_path: Path):
+    warehouse = tmp_path / "lumbar.duckdb"
+    report = load_directory(source, warehouse)
+    assert report.totals("patients") == (4, 3, 1)
+    assert report.totals("diagnoses") == (5, 3, 2)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        logged = con.execute(
+            "select table_name, rows_read, rows_loaded, rows_rejected from raw.loads order by 1"
+        ).fetchall()
+        for table, read, loaded, rejected in logged:
+            assert read == loaded + rejected
+            assert con.execute(f"select count(*) from raw.{table}").fetchone()[0] == loaded
+            stored = con.execute("select count(*) from raw.rejects where table_name = ?", [table]).fetchone()[0]
+            assert stored == rejected
+    assert {t for t, *_ in logged} == {"patients", "diagnoses"}
+
+
+def test_reload_is_idempotent(source: Path, tmp_path: Path):
+    warehouse = tmp_path / "lumbar.duckdb"
+    first = load_directory(source, warehouse)
+    before = counts(warehouse)
+    again = load_directory(source, warehouse)
+    assert first.load_id == 1 and again.load_id is None
+    assert [s.skipped for s in again.sources] == [True, True]
+    assert counts(warehouse) == before
+
+
+def test_new_version_appends_and_rejects_known_patients(source: Path, tmp_path: Path):
+    warehouse = tmp_path / "lumbar.duckdb"
+    load_directory(source, warehouse)
+    v2 = write(
+        tmp_path / "v2",
+        patients=PATIENTS.splitlines()[0] + "\nP1,1960-01-05,F,White,,north,,,en\nP5,1990-01-01,M,,,north,,,\n",
+        diagnoses=DIAGNOSES,  # same bytes: skipped
+    )
+    report = load_directory(v2, warehouse)
+    assert report.load_id == 2
+    assert report.totals("patients") == (2, 1, 1)
+    assert report.reject_reasons == {("patients", "patient_id: already loaded by an earlier load"): 1}
+    assert [s.table for s in report.skipped] == ["diagnoses"]
+    assert counts(warehouse)["patients"] == 4
+
+
+def test_events_may_reference_patients_from_an_earlier_load(source: Path, tmp_path: Path):
+    warehouse = tmp_path / "lumbar.duckdb"
+    load_directory(source, warehouse)
+    extra = "patient_id,dx_date,code,code_system\nP3,2021-01-01,M48.06,ICD10CM\nP3,2022-01-01,M48.06,ICD10CM\n"
+    report = load_directory(write(tmp_path / "more", patients=PATIENTS, diagnoses=extra), warehouse)
+    # P3 died 2021-06-30: the 2022 event is too late; the 2021 one finds P3 from load 1
+    assert report.totals("diagnoses") == (2, 1, 1)
+
+
+def test_failure_in_second_table_loads_nothing(tmp_path: Path):
+    bad_dx = "patient_id,dx_date,code,code_system\nP1,2020-01-01,M54.5,ICD10CM,extra\n"
+    src = write(tmp_path / "src", patients=PATIENTS, diagnoses=bad_dx)
+    fresh = tmp_path / "new" / "lumbar.duckdb"
+    with pytest.raises(LumbarError, match="diagnoses.csv near line 2"):
+        load_directory(src, fresh)
+    assert not fresh.exists() and not fresh.parent.exists()
+
+    existing = tmp_path / "lumbar.duckdb"
+    load_directory(write(tmp_path / "ok", patients=PATIENTS), existing)
+    before = counts(existing)
+    with pytest.raises(LumbarError):
+        load_directory(src, existing)
+    assert counts(existing) == before
+
+
+def test_error_while_writing_rolls_back(source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    warehouse = tmp_path / "lumbar.duckdb"
+    load_directory(write(tmp_path / "first", patients=PATIENTS.replace("P1,", "P0,")), warehouse)
+    before = counts(warehouse)
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")  # after raw.patients / raw.diagnoses got their rows
+
+    monkeypatch.setattr(load_module, "_write_extra_rejects", boom)
+    with pytest.raises(RuntimeError, match="disk full"):
+        load_directory(source, warehouse)
+    assert counts(warehouse) == before
+
+
+def test_busy_warehouse_is_one_line(tmp_path: Path):
+    warehouse = tmp_path / "lumbar.duckdb"
+    duckdb.connect(str(warehouse)).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(warehouse)!r}); "
+         "print('ready', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(LumbarError) as info:
+            load_directory(write(tmp_path / "src", patients=PATIENTS), warehouse)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert str(info.value) == (
+        f"warehouse {warehouse} is busy: another lumbar process is writing to it; retry when it finishes"
+    )
+
+
+def test_warehouse_created_owner_only(source: Path, tmp_path: Path):
+    tmp_path.chmod(0o755)
+    warehouse = tmp_path / "a" / "b" / "lumbar.duckdb"
+    load_directory(source, warehouse)
+    assert stat.S_IMODE(os.stat(warehouse).st_mode) == 0o600
+    for folder in (warehouse.parent, warehouse.parent.parent):
+        assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(tmp_path).st_mode) == 0o755  # an existing folder is left alone
+
+
+def test_not_a_duckdb_file(source: Path, tmp_path: Path):
+    warehouse = tmp_path / "notes.txt"
+    warehouse.write_text("hello")
+    with pytest.raises(LumbarError, match="not a DuckDB file"):
+        load_directory(source, warehouse)
+    assert warehouse.read_text() == "hello"
+
+
+def test_format_csv_ignores_parquet_with_warning(source: Path, tmp_path: Path):
+    (source / "procedures.parquet").write_bytes(b"PAR1")
+    report = load_directory(source, tmp_path / "lumbar.duckdb", fmt="csv")
+    assert any("procedures.parquet" in w for w in report.warnings)
+    with pytest.raises(LumbarError, match="not one of"):
+        load_directory(source, tmp_path / "lumbar.duckdb", fmt="xlsx")
+
+
+def test_small_counts_are_suppressed_in_the_printed_report(tmp_path: Path):
+    report = LoadReport(tmp_path / "w.duckdb", 1)
+    report.sources.append(load_module.SourceLoad("diagnoses", "d.csv", "h", 12, 7, 5))
+    report.reject_reasons[("diagnoses", "dx_date: in the future")] = 5
+    console = Console(record=True, width=200, file=open(os.devnull, "w"))  # noqa: SIM115
+    console.print(report.to_rich_table())
+    text = console.export_text()
+    assert "12" in text and "<11" in text
+    assert " 7 " not in text and " 5 " not in text
+
+
+def _arrow_patients() -> pa.Table:
+    return pa.table(
+        {
+            "patient_id": ["S1", "S2", "S3"],
+            "birth_date": pa.array([3000, 4000, 5000], pa.int32()).cast(pa.date32()),
+            "sex": ["F", "M", "Q"],
+            "site": ["nj", "nj", "nj"],
+        }
+    )
+
+
+def test_load_sources_from_an_adapter(tmp_path: Path):
+    warehouse = tmp_path / "lumbar.duckdb"
+    patients = SourceTable("patients", _arrow_patients(), "synthea/patients.csv", "h1", pa.array([2, 5, 9]))
+    dx = SourceTable(
+        "diagnoses",
+        pa.table({"patient_id": ["S1"], "dx_date": ["2020-01-01T00:00:00Z"], "code": ["M54.5"],
+                  "code_system": ["ICD10CM"]}),
+        "synthea/conditions.csv",
+        "h2",
+    )
+    unmapped = [Reject("diagnoses", "synthea/conditions.csv", 7, "code: no ICD-10-CM mapping")]
+    report = load_sources(
+        [patients, dx],
+        warehouse,
+        extra_rejects=unmapped,
+        read_counts={"synthea/patients.csv": 3, "synthea/conditions.csv": 2},
+    )
+    assert report.totals("patients") == (3, 2, 1)
+    assert report.totals("diagnoses") == (2, 1, 1)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rejects = con.execute("select table_name, row_number, reason from raw.rejects order by 1, 2").fetchall()
+    assert rejects == [
+        ("diagnoses", 7, "code: no ICD-10-CM mapping"),
+        ("patients", 9, "sex: not one of F, M, U"),  # the adapter's row number, not the Arrow position
+    ]
+    again = load_sources([patients, dx], warehouse, extra_rejects=unmapped)
+    assert again.load_id is None and counts(warehouse)["rejects"] == 2
+
+
+def test_load_sources_catches_rows_an_adapter_dropped(tmp_path: Path):
+    patients = SourceTable("patients", _arrow_patients(), "p.csv", "h1")
+    with pytest.raises(RuntimeError, match="read 4 rows"):
+        load_sources([patients], tmp_path / "lumbar.duckdb", read_counts={"p.csv": 4})
+    assert not (tmp_path / "lumbar.duckdb").exists()
