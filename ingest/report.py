@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ingest.contract import TABLES
+from ingest.privacy import suppress
 
 
 def print_card_summary(console: Console, card: dict, out: Path) -> None:
@@ -27,8 +28,12 @@ def print_card_summary(console: Console, card: dict, out: Path) -> None:
         exp.add_column("quantity")
         exp.add_column("value", justify="right")
         for key, value in _flatten(expected):
-            exp.add_row(key, f"{value:,.3f}" if isinstance(value, float) else str(value))
+            exp.add_row(key, f"{value:,.3f}" if isinstance(value, float) else _count(value))
         console.print(exp)
+
+
+def _count(value: object) -> str:
+    return suppress(value) if isinstance(value, int) else str(value)
 
 
 def _flatten(d: dict, prefix: str = "") -> list[tuple[str, object]]:

@@ -40,13 +40,6 @@ def choice(rng: np.random.Generator, n: int, probs: np.ndarray | list[float]) ->
     return np.searchsorted(np.cumsum(p / p.sum()), rng.random(n), side="right").clip(0, len(p) - 1)
 
 
-def choice_rows(rng: np.random.Generator, probs: np.ndarray) -> np.ndarray:
-    """One categorical draw per row of a (n, k) probability matrix."""
-    cum = np.cumsum(probs, axis=1)
-    u = rng.random(len(probs)) * cum[:, -1]
-    return (cum < u[:, None]).sum(axis=1)
-
-
 def zipf_weights(n: int, a: float) -> np.ndarray:
     w = 1.0 / np.arange(1, n + 1) ** a
     return w / w.sum()
@@ -98,7 +91,7 @@ def take(table: pa.Array, idx: np.ndarray, mask_null: np.ndarray | None = None) 
 
 
 def date_array(days: np.ndarray, mask_null: np.ndarray | None = None) -> pa.Array:
-    mask = None if mask_null is None else pa.array(mask_null)
+    mask = None if mask_null is None else np.asarray(mask_null, dtype=bool)
     return pa.array(days.astype(np.int32), type=pa.int32(), mask=mask).cast(pa.date32())
 
 

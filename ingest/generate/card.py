@@ -22,20 +22,27 @@ def _share(mask: np.ndarray) -> float:
 
 def _mix(values: np.ndarray, labels: tuple) -> dict[str, float]:
     counts = np.bincount(values, minlength=len(labels))
-    return {str(lab if lab is not None else "unknown"): _r(c / max(len(values), 1)) for lab, c in zip(labels, counts, strict=True)}
+    return {
+        str(lab if lab is not None else "unknown"): _r(c / max(len(values), 1))
+        for lab, c in zip(labels, counts, strict=True)
+    }
 
 
-def modality_auc(model: Multinomial, x: dict[str, np.ndarray], which: int, mask: np.ndarray, label: np.ndarray):
+def modality_auc(
+    model: Multinomial, x: dict[str, np.ndarray], which: int, mask: np.ndarray, label: np.ndarray
+):
     """AUC of the planted linear predictor restricted to one modality's effects (how much each carries)."""
     out = {}
     for modality in sorted({e.modality for e in model.effects}):
         names = {e.name for e in model.effects if e.modality == modality}
-        score = model.linear({k: v[mask] for k, v in x.items()}, which, names) if False else model.linear(x, which, names)
+        score = model.linear(x, which, names)
         out[modality] = _r(auc(score[mask], label[mask]))
     return out
 
 
-def signals(effects: list[C.Effect], x: dict[str, np.ndarray], mask: np.ndarray, a: str, b: str) -> list[dict]:
+def signals(
+    effects: list[C.Effect], x: dict[str, np.ndarray], mask: np.ndarray, a: str, b: str
+) -> list[dict]:
     return [
         {
             "feature": e.name,
@@ -53,7 +60,13 @@ def build_card(**k: Any) -> dict:
     pop, n, seed = k["pop"], k["pop"].n, k["seed"]
     images, cohort, outcome, surgery_day = k["images"], k["cohort"], k["outcome"], k["surgery_day"]
     ps, xs, sm = k["p_surgery"], k["x_surgery"], k["surgery_model"]
-    pm, xm, mm, med_cohort, med_class = k["p_med"], k["x_med"], k["med_model"], k["med_cohort"], k["med_class"]
+    pm, xm, mm, med_cohort, med_class = (
+        k["p_med"],
+        k["x_med"],
+        k["med_model"],
+        k["med_cohort"],
+        k["med_class"],
+    )
     lookback = k["lookback_days"]
     idx = images.index_image
 
@@ -120,7 +133,9 @@ def build_card(**k: Any) -> dict:
                 "target_share": C.SITE_MIX[i],
                 "observed_share": _share(pop.site == i),
                 **{key: val for key, val in asdict(C.SITE_PROFILES[s]).items()},
-                "early_surgery_in_cohort": _r(early[cohort & (pop.site == i)].mean()) if (cohort & (pop.site == i)).any() else None,
+                "early_surgery_in_cohort": _r(early[cohort & (pop.site == i)].mean())
+                if (cohort & (pop.site == i)).any()
+                else None,
             }
             for i, s in enumerate(C.SITES)
         },
@@ -157,7 +172,9 @@ def build_card(**k: Any) -> dict:
                 "n_positive_in_cohort": int((cohort & early).sum()),
                 "prevalence_in_cohort": expected["early_prevalence_in_cohort"],
                 "task_n (cohort minus late positives)": expected["early_task_n"],
-                "mean_days_to_surgery": _r(days_after[cohort & early].mean(), 1) if (cohort & early).any() else None,
+                "mean_days_to_surgery": _r(days_after[cohort & early].mean(), 1)
+                if (cohort & early).any()
+                else None,
                 "intercept": _r(sm.intercept[0]),
                 "oracle_auc": expected["oracle_auc_early"],
                 "oracle_auc_by_modality": modality_auc(sm, xs, 0, early_task, early),
@@ -167,7 +184,9 @@ def build_card(**k: Any) -> dict:
                 "n_positive_in_cohort": int((cohort & late).sum()),
                 "prevalence_in_cohort": expected["late_prevalence_in_cohort"],
                 "task_n (cohort minus early positives)": expected["late_task_n"],
-                "mean_days_to_surgery": _r(days_after[cohort & late].mean(), 1) if (cohort & late).any() else None,
+                "mean_days_to_surgery": _r(days_after[cohort & late].mean(), 1)
+                if (cohort & late).any()
+                else None,
                 "intercept": _r(sm.intercept[1]),
                 "oracle_auc": expected["oracle_auc_late"],
                 "oracle_auc_by_modality": modality_auc(sm, xs, 1, late_task, late),
@@ -179,7 +198,8 @@ def build_card(**k: Any) -> dict:
                     "64483, 64493, 20552) before index; outcome = most potent class ordered in days 0..365"
                 ),
                 "n": int(med_cohort.sum()),
-                "class_mix": expected["medication_none_share"] and {
+                "class_mix": expected["medication_none_share"]
+                and {
                     "none": expected["medication_none_share"],
                     "nsaid": expected["medication_nsaid_share"],
                     "opioid": expected["medication_opioid_share"],

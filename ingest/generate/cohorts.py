@@ -31,7 +31,9 @@ def ldh_lookback_days(dx: DxRows, index_day: np.ndarray) -> np.ndarray:
     return np.bincount(p[first], minlength=len(index_day))
 
 
-def any_before(dx: DxRows, group: str, ref_day: np.ndarray, lo: int | None = None, hi: int = -1) -> np.ndarray:
+def any_before(
+    dx: DxRows, group: str, ref_day: np.ndarray, lo: int | None = None, hi: int = -1
+) -> np.ndarray:
     """Per patient: any code of `group` in [ref+lo, ref+hi] (lo None = any time before)."""
     rel = dx.day - ref_day[dx.patient]
     sel = _in_group(dx.concept, group) & (rel <= hi) & (ref_day[dx.patient] >= 0)
@@ -40,9 +42,7 @@ def any_before(dx: DxRows, group: str, ref_day: np.ndarray, lo: int | None = Non
     return np.bincount(dx.patient[sel], minlength=len(ref_day)) > 0
 
 
-def med_cohort(
-    dx: DxRows, px: tuple[np.ndarray, np.ndarray, np.ndarray], med_day: np.ndarray
-) -> np.ndarray:
+def med_cohort(dx: DxRows, px: tuple[np.ndarray, np.ndarray, np.ndarray], med_day: np.ndarray) -> np.ndarray:
     """First lumbar MRI, a low-back-pain code in days -365..0, and no exclusion before it."""
     has_lbp = any_before(dx, "lbp", med_day, -365, 0)
     excluded = np.zeros(len(med_day), bool)

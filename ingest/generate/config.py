@@ -51,7 +51,9 @@ class Site:
     thoracic_share: float  # of index images outside the LDH/LSS group
     ethnicity_recorded: float  # share of patients with ethnicity recorded
     dx_style: tuple[float, float, float, float]  # dotted upper, undotted upper, dotted lower, undotted lower
-    rx_style: tuple[float, float, float]  # "IBUPROFEN 800 MG TAB", "Ibuprofen 800 MG Oral Tablet", "motrin 800"
+    rx_style: tuple[
+        float, float, float
+    ]  # "IBUPROFEN 800 MG TAB", "Ibuprofen 800 MG Oral Tablet", "motrin 800"
     snomed_lbp: float  # share of low-back-pain diagnoses recorded as SNOMED problem-list codes
     pcs_with_surgery: float  # share of surgeries that also carry an ICD procedure code
     no_header: float  # share of reports written without section headers
@@ -61,14 +63,66 @@ class Site:
 
 
 SITE_PROFILES = {
-    "hs1": Site("Kaiser Permanente NC", 0.700, 0.006, 0.08, 0.25, (0.9, 0.05, 0.05, 0.0), (0.75, 0.15, 0.10),
-                0.02, 0.3, 0.04, (0.7, 0.2, 0.05, 0.05), 0.0, 0.0),
-    "hs2": Site("Henry Ford", 0.620, 0.010, 0.07, 0.60, (0.05, 0.9, 0.0, 0.05), (0.10, 0.80, 0.10),
-                0.10, 0.6, 0.05, (0.1, 0.6, 0.2, 0.1), 0.30, 0.30),
-    "hs3": Site("Group Health", 0.660, 0.012, 0.06, 0.40, (0.45, 0.2, 0.25, 0.1), (0.30, 0.30, 0.40),
-                0.05, 0.2, 0.30, (0.2, 0.1, 0.6, 0.1), -0.25, 0.15),
-    "hs4": Site("Mayo Clinic", 0.780, 0.005, 0.05, 0.90, (0.7, 0.3, 0.0, 0.0), (0.20, 0.50, 0.30),
-                0.40, 0.9, 0.02, (0.1, 0.1, 0.1, 0.7), 0.40, -0.20),
+    "hs1": Site(
+        "Kaiser Permanente NC",
+        0.700,
+        0.006,
+        0.08,
+        0.25,
+        (0.9, 0.05, 0.05, 0.0),
+        (0.75, 0.15, 0.10),
+        0.02,
+        0.3,
+        0.04,
+        (0.7, 0.2, 0.05, 0.05),
+        0.0,
+        0.0,
+    ),
+    "hs2": Site(
+        "Henry Ford",
+        0.620,
+        0.010,
+        0.07,
+        0.60,
+        (0.05, 0.9, 0.0, 0.05),
+        (0.10, 0.80, 0.10),
+        0.10,
+        0.6,
+        0.05,
+        (0.1, 0.6, 0.2, 0.1),
+        0.30,
+        0.30,
+    ),
+    "hs3": Site(
+        "Group Health",
+        0.660,
+        0.012,
+        0.06,
+        0.40,
+        (0.45, 0.2, 0.25, 0.1),
+        (0.30, 0.30, 0.40),
+        0.05,
+        0.2,
+        0.30,
+        (0.2, 0.1, 0.6, 0.1),
+        -0.25,
+        0.15,
+    ),
+    "hs4": Site(
+        "Mayo Clinic",
+        0.780,
+        0.005,
+        0.05,
+        0.90,
+        (0.7, 0.3, 0.0, 0.0),
+        (0.20, 0.50, 0.30),
+        0.40,
+        0.9,
+        0.02,
+        (0.1, 0.1, 0.1, 0.7),
+        0.40,
+        -0.20,
+    ),
 }
 
 # LDH/LSS group: latent prevalence and how its codes fall around the index date.
@@ -100,21 +154,43 @@ class Effect:
 
 
 SURGERY_EFFECTS = [
-    Effect("severe_canal_stenosis", "text", "'severe (spinal|central) canal stenosis' at a lumbar level in the index report", 1.5, 0.9),
-    Effect("moderate_canal_stenosis", "text", "'moderate ... canal stenosis' (max severity moderate)", 0.5, 0.5),
-    Effect("disc_extrusion", "text", "'extrusion' / 'extruded disc' in the index report", 1.3, 0.6),
-    Effect("nerve_root_compression", "text", "'compresses/impinges the traversing L5 nerve root' etc.", 1.0, 0.7),
-    Effect("lateral_recess_stenosis", "text", "moderate or severe 'lateral recess stenosis'", 0.4, 0.4),
-    Effect("severe_foraminal_stenosis", "text", "'severe ... foraminal stenosis/narrowing'", 0.3, 0.5),
-    Effect("endplate_change", "text", "'Modic type 1/2 endplate changes'", 0.0, 0.3),
-    Effect("radiculopathy_dx_90d", "codes", "724.4 / M54.16 / M54.17 / 729.2 / M79.2 in days -90..-1", 0.5, 0.4),
-    Effect("neuro_deficit_dx_90d", "codes", "728.87/M62.81, 781.2/R26.9, 782.0/R20.2 in days -90..-1", 0.4, 0.2),
+    Effect(
+        "severe_canal_stenosis",
+        "text",
+        "'severe (spinal|central) canal stenosis' at a lumbar level in the index report",
+        0.9,
+        0.5,
+    ),
+    Effect(
+        "moderate_canal_stenosis", "text", "'moderate ... canal stenosis' (max severity moderate)", 0.3, 0.3
+    ),
+    Effect("disc_extrusion", "text", "'extrusion' / 'extruded disc' in the index report", 0.7, 0.3),
+    Effect(
+        "nerve_root_compression", "text", "'compresses/impinges the traversing L5 nerve root' etc.", 0.6, 0.4
+    ),
+    Effect("lateral_recess_stenosis", "text", "moderate or severe 'lateral recess stenosis'", 0.3, 0.25),
+    Effect("severe_foraminal_stenosis", "text", "'severe ... foraminal stenosis/narrowing'", 0.2, 0.3),
+    Effect("endplate_change", "text", "'Modic type 1/2 endplate changes'", 0.0, 0.25),
+    Effect(
+        "radiculopathy_dx_90d", "codes", "724.4 / M54.16 / M54.17 / 729.2 / M79.2 in days -90..-1", 0.5, 0.4
+    ),
+    Effect(
+        "neuro_deficit_dx_90d", "codes", "728.87/M62.81, 781.2/R26.9, 782.0/R20.2 in days -90..-1", 0.4, 0.2
+    ),
     Effect("cauda_equina_dx_90d", "codes", "344.60 / G83.4 in days -90..-1", 1.2, 0.2),
-    Effect("gabapentinoid_90d", "drugs", "gabapentin / pregabalin (Neurontin, Lyrica) in days -90..-1", 0.4, 0.4),
+    Effect(
+        "gabapentinoid_90d", "drugs", "gabapentin / pregabalin (Neurontin, Lyrica) in days -90..-1", 0.4, 0.4
+    ),
     Effect("opioid_90d", "drugs", "any opioid order in days -90..-1", 0.3, 0.5),
     Effect("oral_steroid_90d", "drugs", "methylprednisolone (Medrol Dosepak) in days -90..-1", 0.3, 0.2),
     Effect("epidural_injection_90d", "procedures", "CPT 64483 (+64484) in days -90..-1", 0.4, 0.7),
-    Effect("physical_therapy_90d", "procedures", "PT evaluation 97001/97161-97163 and 97110/97140/97530", 0.1, 0.4),
+    Effect(
+        "physical_therapy_90d",
+        "procedures",
+        "PT evaluation 97001/97161-97163 and 97110/97140/97530",
+        0.1,
+        0.4,
+    ),
     Effect("emg_90d", "procedures", "CPT 95886 / 95910 in days -90..-1", 0.4, 0.3),
     Effect("age_40_64", "demographics", "age at index 40..64", 0.25, 0.25),
     Effect("age_75_plus", "demographics", "age at index >= 75", -0.4, -0.3),
@@ -135,17 +211,25 @@ MED_EFFECTS = [
     Effect("partnered", "observations", "marital_status married or partnered", 0.2, 0.15),
     Effect("social_support_high", "observations", "social_support = high", 0.15, 0.1),
     Effect("social_support_low", "observations", "social_support = low", -0.1, 0.25),
-    Effect("negative_psych_state", "observations", "negative_psych_state = 1 (and anxiety/depression codes)", 0.2, 0.6),
+    Effect(
+        "negative_psych_state",
+        "observations",
+        "negative_psych_state = 1 (and anxiety/depression codes)",
+        0.3,
+        0.75,
+    ),
     Effect("insurance_medicaid", "observations", "insurance = medicaid", 0.0, 0.35),
     Effect("insurance_medicare", "observations", "insurance = medicare", -0.15, 0.1),
     Effect("obese", "observations", "bmi >= 30", 0.1, 0.1),
-    Effect("pain_back_per_point_over_5", "observations", "pain_nrs_back at the med index", 0.10, 0.22),
-    Effect("dx_stenosis_or_ldh", "codes", "LDH/LSS codes before the med index", 0.35, 0.55),
-    Effect("dx_radiculopathy", "codes", "radiculopathy codes before the med index", 0.3, 0.5),
+    Effect("pain_back_per_point_over_5", "observations", "pain_nrs_back at the med index", 0.15, 0.28),
+    Effect("dx_stenosis_or_ldh", "codes", "LDH/LSS codes before the med index", 0.45, 0.7),
+    Effect("dx_radiculopathy", "codes", "radiculopathy codes before the med index", 0.4, 0.6),
     Effect("dx_osteoarthritis", "codes", "715.9x / M19.90 / M17.9", 0.3, 0.2),
     Effect("dx_fibromyalgia", "codes", "729.1 / M79.7", 0.1, 0.4),
-    Effect("mri_disc_pathology", "text", "disc bulge/protrusion/extrusion in the med-index MRI report", 0.3, 0.3),
-    Effect("mri_canal_stenosis", "text", "moderate/severe spinal canal stenosis in the report", 0.2, 0.35),
+    Effect(
+        "mri_disc_pathology", "text", "disc bulge/protrusion/extrusion in the med-index MRI report", 0.35, 0.4
+    ),
+    Effect("mri_canal_stenosis", "text", "moderate/severe spinal canal stenosis in the report", 0.25, 0.45),
     Effect("mri_lateral_recess_stenosis", "text", "lateral recess stenosis in the report", 0.2, 0.3),
     Effect("mri_foraminal_stenosis", "text", "moderate/severe foraminal stenosis in the report", 0.1, 0.2),
     Effect("mri_facet_arthropathy", "text", "facet arthropathy in the report", 0.25, -0.25),

@@ -101,7 +101,11 @@ def diagnoses(
     ka = 2 + rng.poisson(1.2, len(a))
     span = rng.integers(40, C.HISTORY_DAYS + 1, len(a))
     owner = repeat_index(ka)
-    out.add(a[owner], distinct_days(rng, ka, pop.index_day[a] - span, pop.index_day[a] - 1), _pick(rng, ldh, len(owner)))
+    out.add(
+        a[owner],
+        distinct_days(rng, ka, pop.index_day[a] - span, pop.index_day[a] - 1),
+        _pick(rng, ldh, len(owner)),
+    )
     b = np.flatnonzero(pop.ldh_pattern == 1)
     p, d = _rows_in(rng, pop, b, np.ones(len(b), np.int64), *C.LOOKBACK)
     out.add(p, d, _pick(rng, ldh, len(p)))
@@ -173,8 +177,13 @@ def diagnoses(
 
 
 def procedures(
-    pop: Population, images: Images, flags: dict[str, np.ndarray], surgery_day: np.ndarray,
-    frailty: np.ndarray, ref_day: np.ndarray, seed: int,
+    pop: Population,
+    images: Images,
+    flags: dict[str, np.ndarray],
+    surgery_day: np.ndarray,
+    frailty: np.ndarray,
+    ref_day: np.ndarray,
+    seed: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rng = stream(seed, "procedures")
     v = px_vocab()
@@ -228,15 +237,33 @@ def procedures(
     _physical_therapy(rng, pop, out, back, 1, 600)
     inj = np.flatnonzero((pop.lbp | pop.ldh) & (rng.random(n) < 0.06))
     p, d = _rows_in(rng, pop, inj, np.ones(len(inj), np.int64), 1, C.FOLLOWUP_DAYS)
-    out.add(p, d, np.where(d < CPT2017_DAY, _pick(rng, g["interlaminar_esi_pre2017"], len(p)),
-                           _pick(rng, g["interlaminar_esi"], len(p))))
+    out.add(
+        p,
+        d,
+        np.where(
+            d < CPT2017_DAY,
+            _pick(rng, g["interlaminar_esi_pre2017"], len(p)),
+            _pick(rng, g["interlaminar_esi"], len(p)),
+        ),
+    )
 
     # medication-study exclusions: prior spinal surgery or paraspinal injection before the reference day
     excl = np.flatnonzero(pop.lbp & (rng.random(n) < 0.05))
     p, d = _rows_in(rng, pop, excl, np.ones(len(excl), np.int64), -365, -1, ref_day[excl])
     # the shared vocabulary's exclusion codes: 22612, 63047, 62323, 64483, 64493, 20552
-    codes = np.array([g[name][0][0] for name in (
-        "fusion", "decompression_cpt", "interlaminar_esi", "tfesi", "facet_injection", "trigger_point")])
+    codes = np.array(
+        [
+            g[name][0][0]
+            for name in (
+                "fusion",
+                "decompression_cpt",
+                "interlaminar_esi",
+                "tfesi",
+                "facet_injection",
+                "trigger_point",
+            )
+        ]
+    )
     out.add(p, d, codes[rng.integers(0, len(codes), len(p))])
     return out.build(pop)
 
@@ -245,7 +272,9 @@ def _physical_therapy(rng, pop: Population, out: Chunks, who: np.ndarray, lo: in
     """An evaluation then 2-6 weekly sessions starting in [index+lo, index+hi]."""
     g = px_vocab().groups
     p, d0 = _rows_in(rng, pop, who, np.ones(len(who), np.int64), lo, hi)
-    eval_code = np.where(d0 < CPT2017_DAY, _pick(rng, g["pt_eval_pre2017"], len(p)), _pick(rng, g["pt_eval"], len(p)))
+    eval_code = np.where(
+        d0 < CPT2017_DAY, _pick(rng, g["pt_eval_pre2017"], len(p)), _pick(rng, g["pt_eval"], len(p))
+    )
     out.add(p, d0, eval_code)
     k = rng.integers(2, 7, len(p))
     owner = repeat_index(k)
@@ -257,8 +286,12 @@ def _physical_therapy(rng, pop: Population, out: Chunks, who: np.ndarray, lo: in
 
 
 def prescriptions(
-    pop: Population, flags: dict[str, np.ndarray], frailty: np.ndarray, med_day: np.ndarray,
-    med_class: np.ndarray, seed: int,
+    pop: Population,
+    flags: dict[str, np.ndarray],
+    frailty: np.ndarray,
+    med_day: np.ndarray,
+    med_class: np.ndarray,
+    seed: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rows of (patient, day, drug index). med_day -1 where the patient has no lumbar MRI;
     med_class (0 none, 1 NSAID, 2 opioid) is realised exactly in [med_day, med_day + 365]."""

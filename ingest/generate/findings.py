@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 
 from .arrays import sigmoid, strings, take
-from .imaging import CT, LUMBAR, MRI, OTHER, THORACIC, XR, Images
+from .imaging import CT, MRI, OTHER, THORACIC, XR, Images
 from .population import Population
 
 LUMBAR_LEVELS = ("L1-L2", "L2-L3", "L3-L4", "L4-L5", "L5-S1")
@@ -96,13 +96,19 @@ def draw_findings(images: Images, pop: Population, rng: np.random.Generator) -> 
     drive = (0.9 * ldh * np.maximum(sev, -0.5))[:, None] * w
     canal_score = 0.55 * disc + 0.35 * facet + 1.2 * deg[:, None] * w + drive + rng.normal(0, 0.55, shape)
     canal = np.digitize(canal_score, [1.5, 2.2, 2.9]) * cross
-    foramen_score = 0.4 * disc + 0.4 * facet + 1.0 * deg[:, None] * w + 0.6 * drive + rng.normal(0, 0.6, shape)
+    foramen_score = (
+        0.4 * disc + 0.4 * facet + 1.0 * deg[:, None] * w + 0.6 * drive + rng.normal(0, 0.6, shape)
+    )
     foramen = np.digitize(foramen_score, [1.4, 2.2, 3.0]) * cross
     foramen_side = rng.integers(0, 3, shape)
     recess_p = np.where((disc >= PROTRUSION) | (canal >= 2), 0.45, 0.03)
-    recess = np.where(rng.random(shape) < recess_p, np.maximum(1, np.minimum(canal, rng.integers(1, 4, shape))), 0)
+    recess = np.where(
+        rng.random(shape) < recess_p, np.maximum(1, np.minimum(canal, rng.integers(1, 4, shape))), 0
+    )
     recess = recess * cross
-    nerve_p = np.where(disc == EXTRUSION, 0.7, np.where(disc == PROTRUSION, 0.2, 0.0)) * (1 + 0.3 * ldh[:, None])
+    nerve_p = np.where(disc == EXTRUSION, 0.7, np.where(disc == PROTRUSION, 0.2, 0.0)) * (
+        1 + 0.3 * ldh[:, None]
+    )
     nerve = (rng.random(shape) < nerve_p) & cross
 
     # XR sees disc space narrowing instead of disc contour
@@ -186,6 +192,3 @@ def truth_table(f: Findings, image_ids: pa.Array) -> pa.Table:
             "severity": take(strings(["", "mild", "moderate", "severe"]), sev, mask_null=sev == 0),
         }
     )
-
-
-__all__ = ["CT", "LUMBAR", "MRI", "Findings", "draw_findings", "truth_table"]

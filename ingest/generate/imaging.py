@@ -50,7 +50,9 @@ def plan_images(pop: Population, seed: int) -> Images:
     p_follow = np.where(pop.lbp | pop.ldh, 0.45, 0.2)
     follow = np.flatnonzero(not_lumbar_mri & (rng.random(n) < p_follow))
     d = pop.index_day[follow] + rng.integers(14, 301, len(follow))
-    parts.append((follow, d, np.full(len(follow), MRI), np.full(len(follow), LUMBAR), np.zeros(len(follow), bool)))
+    parts.append(
+        (follow, d, np.full(len(follow), MRI), np.full(len(follow), LUMBAR), np.zeros(len(follow), bool))
+    )
 
     # later spine studies of any kind (repeat imaging)
     later = np.flatnonzero(rng.random(n) < 0.12)

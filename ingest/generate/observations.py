@@ -14,14 +14,26 @@ from .arrays import date_array, repeat_index, stream, strings, take, uniform_day
 from .population import INSURANCE, MARITAL, SMOKING, SUPPORT, Population
 
 NAMES = (
-    "pain_nrs_back", "pain_nrs_leg", "smoking", "bmi", "insurance", "marital_status", "social_support",
+    "pain_nrs_back",
+    "pain_nrs_leg",
+    "smoking",
+    "bmi",
+    "insurance",
+    "marital_status",
+    "social_support",
     "negative_psych_state",
 )
 TEXTS = SMOKING + INSURANCE + MARITAL + SUPPORT
 # share of patients with the observation recorded at all
 RECORDED = {
-    "smoking": 0.85, "bmi": 0.75, "insurance": 0.95, "marital_status": 0.80, "social_support": 0.45,
-    "negative_psych_state": 0.55, "pain_nrs_back_index": 0.70, "pain_nrs_leg_index": 0.50,
+    "smoking": 0.85,
+    "bmi": 0.75,
+    "insurance": 0.95,
+    "marital_status": 0.80,
+    "social_support": 0.45,
+    "negative_psych_state": 0.55,
+    "pain_nrs_back_index": 0.70,
+    "pain_nrs_leg_index": 0.50,
 }
 
 
@@ -48,7 +60,12 @@ def observations(pop: Population, med_day: np.ndarray, patient_ids: pa.Array, se
     w = recorded("smoking")
     add(w, near_index(w, 0, 60), "smoking", text=pop.smoking[w])
     again = w[rng.random(len(w)) < 0.4]
-    add(again, uniform_days(rng, pop.index_day[again] + 1, pop.end_day[again]), "smoking", text=pop.smoking[again])
+    add(
+        again,
+        uniform_days(rng, pop.index_day[again] + 1, pop.end_day[again]),
+        "smoking",
+        text=pop.smoking[again],
+    )
     w = recorded("bmi")
     k = 1 + rng.poisson(1.0, len(w))
     owner = w[repeat_index(k)]
@@ -57,7 +74,9 @@ def observations(pop: Population, med_day: np.ndarray, patient_ids: pa.Array, se
     w = recorded("marital_status")
     add(w, near_index(w, 0, 365), "marital_status", text=len(SMOKING) + len(INSURANCE) + pop.marital[w])
     w = recorded("social_support")
-    add(w, near_index(w), "social_support", text=len(SMOKING) + len(INSURANCE) + len(MARITAL) + pop.support[w])
+    add(
+        w, near_index(w), "social_support", text=len(SMOKING) + len(INSURANCE) + len(MARITAL) + pop.support[w]
+    )
     w = recorded("negative_psych_state")
     add(w, near_index(w), "negative_psych_state", num=pop.psych[w])
 

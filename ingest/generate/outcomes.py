@@ -40,7 +40,10 @@ def draw_flags(pop: Population, rng: np.random.Generator) -> dict[str, np.ndarra
 
 
 def surgery_features(
-    pop: Population, flags: dict[str, np.ndarray], report: dict[str, np.ndarray], index_mri: np.ndarray,
+    pop: Population,
+    flags: dict[str, np.ndarray],
+    report: dict[str, np.ndarray],
+    index_mri: np.ndarray,
     pcp_np_pa: np.ndarray,
 ) -> dict[str, np.ndarray]:
     age = pop.age
@@ -127,7 +130,8 @@ def draw_surgery(
         [outcome == 1, outcome == 2, outcome == 3],
         [
             rng.integers(C.EARLY_DAYS[0], C.EARLY_DAYS[1] + 1, n),
-            C.LATE_WINDOW[0] + np.floor(rng.beta(*C.LATE_SHAPE, n) * (C.LATE_WINDOW[1] - C.LATE_WINDOW[0] + 1)),
+            C.LATE_WINDOW[0]
+            + np.floor(rng.beta(*C.LATE_SHAPE, n) * (C.LATE_WINDOW[1] - C.LATE_WINDOW[0] + 1)),
             rng.integers(C.LATE_WINDOW[1] + 1, C.FOLLOWUP_DAYS + 1, n),
         ],
         default=-1,
@@ -150,7 +154,9 @@ def med_model(pop: Population) -> Multinomial:
 def med_features(
     pop: Population, med_day: np.ndarray, report: dict[str, np.ndarray], dx_before: dict[str, np.ndarray]
 ) -> dict[str, np.ndarray]:
-    year = (med_day.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970).astype(np.float64)
+    year = (med_day.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970).astype(
+        np.float64
+    )
     x = {
         "year_since_2015": year - 2015,
         "female": pop.sex == 0,
@@ -186,4 +192,3 @@ def draw_class(probs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """0 none, 1 NSAID, 2 opioid."""
     u = rng.random(len(probs))
     return np.where(u < probs[:, 0], 0, np.where(u < probs[:, 0] + probs[:, 1], 1, 2))
-

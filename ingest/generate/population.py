@@ -17,8 +17,15 @@ from .arrays import choice, day, sigmoid, stream
 PCP_SPECIALTIES = ("Family Medicine", "Internal Medicine", "General Practice", "Geriatric Medicine")
 PCP_SPECIALTY_MIX = (0.5, 0.4, 0.05, 0.05)
 OTHER_SPECIALTIES = (
-    "Orthopaedic Surgery", "Neurological Surgery", "Physical Medicine & Rehabilitation", "Radiology",
-    "Emergency Medicine", "Pain Medicine", "Rheumatology", "Neurology", "Physical Therapy",
+    "Orthopaedic Surgery",
+    "Neurological Surgery",
+    "Physical Medicine & Rehabilitation",
+    "Radiology",
+    "Emergency Medicine",
+    "Pain Medicine",
+    "Rheumatology",
+    "Neurology",
+    "Physical Therapy",
 )
 CLINICIAN_TYPES = ("MD", "DO", "NP", "PA")
 CLINICIAN_MIX = (0.70, 0.10, 0.12, 0.08)
@@ -138,7 +145,9 @@ def make_population(n: int, seed: int, providers: Providers) -> Population:
     smoking = np.where((age < 35) & (smoking == 1), 0, smoking)
     bmi = np.round(np.clip(rng.normal(29.0, 6.0, n), 16, 60), 1)
     older = age >= 65
-    insurance = np.where(older, choice(rng, n, (0.12, 0.83, 0.04, 0.01)), choice(rng, n, (0.72, 0.05, 0.18, 0.05)))
+    insurance = np.where(
+        older, choice(rng, n, (0.12, 0.83, 0.04, 0.01)), choice(rng, n, (0.72, 0.05, 0.18, 0.05))
+    )
     marital = choice(rng, n, (0.52, 0.25, 0.12, 0.06, 0.05))
     marital = np.where((age >= 75) & (rng.random(n) < 0.3), 3, marital)
     psych = (rng.random(n) < 0.22 + 0.06 * (sex == 0)).astype(np.int8)
@@ -146,9 +155,27 @@ def make_population(n: int, seed: int, providers: Providers) -> Population:
     pain_back = np.clip(np.round(rng.normal(5.2 + 0.6 * ldh + 0.3 * psych, 2.0)), 0, 10).astype(np.int8)
     pain_leg = np.clip(np.round(rng.normal(2.5 + 2.5 * ldh + 0.8 * np.maximum(severity, 0), 2.2)), 0, 10)
     return Population(
-        n=n, site=site, sex=sex, age=age, index_day=index_day, birth_day=birth_day, race=race,
-        ethnicity=ethnicity, language=language, pcp=_pick_pcp(rng, site, providers), death_day=death_day,
-        ldh=ldh, ldh_pattern=ldh_pattern, severity=severity, lbp=lbp, smoking=smoking, bmi=bmi,
-        insurance=insurance, marital=marital, support=support, psych=psych, pain_back=pain_back,
+        n=n,
+        site=site,
+        sex=sex,
+        age=age,
+        index_day=index_day,
+        birth_day=birth_day,
+        race=race,
+        ethnicity=ethnicity,
+        language=language,
+        pcp=_pick_pcp(rng, site, providers),
+        death_day=death_day,
+        ldh=ldh,
+        ldh_pattern=ldh_pattern,
+        severity=severity,
+        lbp=lbp,
+        smoking=smoking,
+        bmi=bmi,
+        insurance=insurance,
+        marital=marital,
+        support=support,
+        psych=psych,
+        pain_back=pain_back,
         pain_leg=pain_leg.astype(np.int8),
     )

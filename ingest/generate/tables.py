@@ -35,12 +35,20 @@ def patients_table(pop: Population, patient_ids: pa.Array, provider_ids: pa.Arra
             "patient_id": patient_ids,
             "birth_date": date_array(pop.birth_day),
             "sex": take(strings(C.SEXES), pop.sex),
-            "race": take(races, pop.race, mask_null=np.array([C.RACES[i] is None for i in range(len(C.RACES))])[pop.race]),
-            "ethnicity": take(strings(C.ETHNICITIES), np.maximum(pop.ethnicity, 0), mask_null=pop.ethnicity < 0),
+            "race": take(
+                races,
+                pop.race,
+                mask_null=np.array([C.RACES[i] is None for i in range(len(C.RACES))])[pop.race],
+            ),
+            "ethnicity": take(
+                strings(C.ETHNICITIES), np.maximum(pop.ethnicity, 0), mask_null=pop.ethnicity < 0
+            ),
             "site": take(strings(C.SITES), pop.site),
             "death_date": date_array(np.maximum(pop.death_day, 0), mask_null=pop.death_day < 0),
             "pcp_provider_id": take(provider_ids, np.maximum(pop.pcp, 0), mask_null=pop.pcp < 0),
-            "language": take(langs, pop.language, mask_null=np.array([x is None for x in C.LANGUAGES])[pop.language]),
+            "language": take(
+                langs, pop.language, mask_null=np.array([x is None for x in C.LANGUAGES])[pop.language]
+            ),
         }
     )
 
@@ -137,4 +145,3 @@ def write(table: pa.Table, path: Path, schema: pa.Schema | None = None) -> None:
 def write_contract(name: str, table: pa.Table, out: Path) -> int:
     write(table, out / f"{name}.parquet", TABLES[name].schema)
     return table.num_rows
-

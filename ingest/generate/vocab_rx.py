@@ -29,17 +29,40 @@ PAIN: list[Drug] = [
     ("Naproxen", "naproxen", "nsaid", ("Naprosyn",), ("250", "375", "500"), "MG", TAB),
     ("Naproxen Sodium", "naproxen", "nsaid", ("Aleve",), ("220", "550"), "MG", TAB),
     ("Meloxicam", "meloxicam", "nsaid", ("Mobic",), ("7.5", "15"), "MG", TAB),
-    ("Diclofenac Sodium", "diclofenac", "nsaid", ("Voltaren",), ("50", "75"), "MG", ("TAB DR", "Delayed Release Oral Tablet")),
+    (
+        "Diclofenac Sodium",
+        "diclofenac",
+        "nsaid",
+        ("Voltaren",),
+        ("50", "75"),
+        "MG",
+        ("TAB DR", "Delayed Release Oral Tablet"),
+    ),
     ("Diclofenac Sodium", "diclofenac", "nsaid", ("Voltaren Gel",), ("1",), "%", ("GEL", "Topical Gel")),
     ("Celecoxib", "celecoxib", "nsaid", ("Celebrex",), ("100", "200"), "MG", CAP),
     ("Ketorolac Tromethamine", "ketorolac", "nsaid", ("Toradol",), ("10",), "MG", TAB),
     ("Etodolac", "etodolac", "nsaid", (), ("400", "500"), "MG", TAB),
     ("Nabumetone", "nabumetone", "nsaid", (), ("500", "750"), "MG", TAB),
-    ("Hydrocodone-Acetaminophen", "hydrocodone/acetaminophen", "opioid", ("Norco", "Vicodin"),
-     ("5-325", "7.5-325", "10-325"), "MG", TAB),
+    (
+        "Hydrocodone-Acetaminophen",
+        "hydrocodone/acetaminophen",
+        "opioid",
+        ("Norco", "Vicodin"),
+        ("5-325", "7.5-325", "10-325"),
+        "MG",
+        TAB,
+    ),
     ("Oxycodone HCl", "oxycodone", "opioid", ("Roxicodone",), ("5", "10", "15"), "MG", TAB),
     ("Oxycodone HCl ER", "oxycodone", "opioid", ("OxyContin",), ("10", "20", "40"), "MG", ER),
-    ("Oxycodone-Acetaminophen", "oxycodone/acetaminophen", "opioid", ("Percocet",), ("5-325", "10-325"), "MG", TAB),
+    (
+        "Oxycodone-Acetaminophen",
+        "oxycodone/acetaminophen",
+        "opioid",
+        ("Percocet",),
+        ("5-325", "10-325"),
+        "MG",
+        TAB,
+    ),
     ("Tramadol HCl", "tramadol", "opioid", ("Ultram",), ("50",), "MG", TAB),
     ("Acetaminophen-Codeine", "codeine/acetaminophen", "opioid", ("Tylenol #3",), ("300-30",), "MG", TAB),
     ("Morphine Sulfate ER", "morphine", "opioid", ("MS Contin",), ("15", "30"), "MG", ER),
@@ -59,7 +82,15 @@ ADJUVANT: list[Drug] = [
     ("Methylprednisolone", "methylprednisolone", "none", ("Medrol Dosepak",), ("4",), "MG", TAB),
     ("Acetaminophen", "acetaminophen", "none", ("Tylenol",), ("325", "500"), "MG", TAB),
     ("Lidocaine", "lidocaine", "none", ("Lidoderm",), ("5",), "%", PATCH),
-    ("Duloxetine", "duloxetine", "none", ("Cymbalta",), ("30", "60"), "MG", ("CAP DR", "Delayed Release Oral Capsule")),
+    (
+        "Duloxetine",
+        "duloxetine",
+        "none",
+        ("Cymbalta",),
+        ("30", "60"),
+        "MG",
+        ("CAP DR", "Delayed Release Oral Capsule"),
+    ),
 ]
 
 # Background medications, most commonly ordered first (Zipf-weighted by position).
@@ -88,18 +119,54 @@ Levetiracetam|500|TAB;Donepezil HCl|10|TAB;Oxybutynin Chloride|5|TAB;Mupirocin|2
 Ketoconazole|2|CREAM;Valacyclovir HCl|1000|TAB;Metronidazole|500|TAB;Fluconazole|150|TAB;Benzonatate|100|CAP
 """
 _FORMS = {
-    "TAB": TAB, "CAP": CAP, "ER": ER, "INH": ("INHALER", "Metered Dose Inhaler"),
-    "SPRAY": ("NASAL SPRAY", "Nasal Spray"), "INJ": ("INJ", "Injectable Solution"),
-    "POWDER": ("POWDER", "Powder for Oral Solution"), "OINT": ("OINT", "Topical Ointment"),
+    "TAB": TAB,
+    "CAP": CAP,
+    "ER": ER,
+    "INH": ("INHALER", "Metered Dose Inhaler"),
+    "SPRAY": ("NASAL SPRAY", "Nasal Spray"),
+    "INJ": ("INJ", "Injectable Solution"),
+    "POWDER": ("POWDER", "Powder for Oral Solution"),
+    "OINT": ("OINT", "Topical Ointment"),
     "CREAM": ("CREAM", "Topical Cream"),
 }
 # salt and release words dropped to get the ingredient of a background drug
 _SALTS = set(
-    "hcl er xl hfa sodium calcium potassium besylate succinate sulfate hbr oxalate bisulfate citrate "
-    "tartrate fumarate chloride monohydrate acetonide hyclate propionate".split()
+    [
+        "hcl",
+        "er",
+        "xl",
+        "hfa",
+        "sodium",
+        "calcium",
+        "potassium",
+        "besylate",
+        "succinate",
+        "sulfate",
+        "hbr",
+        "oxalate",
+        "bisulfate",
+        "citrate",
+        "tartrate",
+        "fumarate",
+        "chloride",
+        "monohydrate",
+        "acetonide",
+        "hyclate",
+        "propionate",
+    ]
 )
-_INGREDIENT_OVERRIDES = {"Potassium Chloride ER": ["potassium", "chloride"], "Ferrous Sulfate": ["ferrous", "sulfate"]}
-_UNITS = {"INH": "MCG/ACTUAT", "SPRAY": "MCG/ACTUAT", "INJ": "UNIT/ML", "POWDER": "GM", "OINT": "%", "CREAM": "%"}
+_INGREDIENT_OVERRIDES = {
+    "Potassium Chloride ER": ["potassium", "chloride"],
+    "Ferrous Sulfate": ["ferrous", "sulfate"],
+}
+_UNITS = {
+    "INH": "MCG/ACTUAT",
+    "SPRAY": "MCG/ACTUAT",
+    "INJ": "UNIT/ML",
+    "POWDER": "GM",
+    "OINT": "%",
+    "CREAM": "%",
+}
 
 
 def _background() -> list[Drug]:
