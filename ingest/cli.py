@@ -91,7 +91,7 @@ def load(
     """Validate raw EHR files against the contract and load them into the warehouse's raw schema."""
     from ingest.load import load_directory
 
-    report = load_directory(path, _warehouse(warehouse), fmt=fmt)
+    report = load_directory(path, _warehouse(warehouse), fmt=fmt, console=err_console)
     console.print(report.to_rich_table())
 
 
@@ -179,7 +179,7 @@ def demo(
     console.rule("2/4 load into DuckDB raw schema")
     if wh.exists():
         wh.unlink()  # the demo always starts from an empty warehouse
-    console.print(load_directory(raw_dir, wh).to_rich_table())
+    console.print(load_directory(raw_dir, wh, console=err_console).to_rich_table())
     console.rule("3/4 dbt build + Parquet export")
     result = run_build(wh, marts_dir=default_marts_dir(wh))
     console.print(result.to_rich())

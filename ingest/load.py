@@ -34,6 +34,13 @@ What is kept as given and left for dbt staging to normalise and flag (safe, loss
     depend on the observation name and live in dbt
   - repeated identical rows in event tables (the same code twice on a day can be two encounters)
   - pcp_provider_id not in providers (providers is optional)
+Only the first problem found in a row is recorded (the order above, column by column).
+
+Reading: header names match the contract ignoring case and surrounding spaces; extra columns are
+ignored and optional columns may be absent (both named in a warning). CSV must be comma-separated
+with `"` quoting; UTF-8 with or without BOM is read as such, and a file that is not valid UTF-8 is
+read as Latin-1 with a warning. Parquet columns of any type are read as their text form.
+
 A file-level problem is a `LumbarError` (one line, nothing written): missing patients file,
 empty file, missing required column, wrong delimiter, ragged or truncated CSV, unreadable Parquet.
 
@@ -51,7 +58,6 @@ import contextlib
 import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -136,8 +142,8 @@ def load_sources(
 
     `extra_rejects` are source rows the adapter could not map; they are stored in raw.rejects and
     counted as read + rejected for their (table, source_file). `read_counts`, when given, is the
-    number of source rows the adapter read per table; the loader checks loaded + rejected equals it
-    so no row can vanish between adapter and warehouse.
+    number of rows the adapter read, keyed by source file (or by table name); the loader checks
+    loaded + rejected equals it, so no row can vanish between adapter and warehouse.
     """
     tables = {s.table for s in sources}
     unknown = sorted(t for t in tables | {r.table for r in extra_rejects} if t not in TABLES)
@@ -356,11 +362,11 @@ def detect_format(path: Path) -> str:
         return "omop"
     if not path.is_dir():
         return "files"
-    names = {p.name.lower() for p in path.iterdir() if p.is_file()}
-    stems = {n.split(".")[0] for n in names}
+    files = {p.name.lower(): p for p in path.iterdir() if p.is_file()}
+    stems = {n.split(".")[0] for n in files}
     if "person" in stems and "patients" not in stems:
         return "omop"
-    patients = next((path / n for n in sorted(names) if n in ("patients.csv", "patients.csv.gz")), None)
+    patients = files.get("patients.csv") or files.get("patients.csv.gz")
     if patients is not None:
         with contextlib.suppress(LumbarError):
             header = {h.strip().lower() for h in read_csv_header(patients)}
@@ -369,7 +375,7 @@ def detect_format(path: Path) -> str:
     return "files"
 
 
-@contextmanager
+@contextlib.contextmanager
 def _progress(console: Console | None) -> Iterator[Callable[[str], None]]:
     """A transient spinner naming the current step, shown only on a terminal."""
     console = console or Console(stderr=True)

@@ -64,7 +64,9 @@ def test_read_equals_loaded_plus_rejected(source: Path, tmp_path: Path):
         for table, read, loaded, rejected in logged:
             assert read == loaded + rejected
             assert con.execute(f"select count(*) from raw.{table}").fetchone()[0] == loaded
-            stored = con.execute("select count(*) from raw.rejects where table_name = ?", [table]).fetchone()[0]
+            stored = con.execute("select count(*) from raw.rejects where table_name = ?", [table]).fetchone()[
+                0
+            ]
             assert stored == rejected
     assert {t for t, *_ in logged} == {"patients", "diagnoses"}
 
@@ -84,7 +86,8 @@ def test_new_version_appends_and_rejects_known_patients(source: Path, tmp_path: 
     load_directory(source, warehouse)
     v2 = write(
         tmp_path / "v2",
-        patients=PATIENTS.splitlines()[0] + "\nP1,1960-01-05,F,White,,north,,,en\nP5,1990-01-01,M,,,north,,,\n",
+        patients=PATIENTS.splitlines()[0]
+        + "\nP1,1960-01-05,F,White,,north,,,en\nP5,1990-01-01,M,,,north,,,\n",
         diagnoses=DIAGNOSES,  # same bytes: skipped
     )
     report = load_directory(v2, warehouse)
@@ -98,7 +101,9 @@ def test_new_version_appends_and_rejects_known_patients(source: Path, tmp_path: 
 def test_events_may_reference_patients_from_an_earlier_load(source: Path, tmp_path: Path):
     warehouse = tmp_path / "lumbar.duckdb"
     load_directory(source, warehouse)
-    extra = "patient_id,dx_date,code,code_system\nP3,2021-01-01,M48.06,ICD10CM\nP3,2022-01-01,M48.06,ICD10CM\n"
+    extra = (
+        "patient_id,dx_date,code,code_system\nP3,2021-01-01,M48.06,ICD10CM\nP3,2022-01-01,M48.06,ICD10CM\n"
+    )
     report = load_directory(write(tmp_path / "more", patients=PATIENTS, diagnoses=extra), warehouse)
     # P3 died 2021-06-30: the 2022 event is too late; the 2021 one finds P3 from load 1
     assert report.totals("diagnoses") == (2, 1, 1)
@@ -138,8 +143,12 @@ def test_busy_warehouse_is_one_line(tmp_path: Path):
     warehouse = tmp_path / "lumbar.duckdb"
     duckdb.connect(str(warehouse)).close()
     holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(warehouse)!r}); "
-         "print('ready', flush=True); time.sleep(60)"],
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(warehouse)!r}); "
+            "print('ready', flush=True); time.sleep(60)",
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -208,8 +217,14 @@ def test_load_sources_from_an_adapter(tmp_path: Path):
     patients = SourceTable("patients", _arrow_patients(), "synthea/patients.csv", "h1", pa.array([2, 5, 9]))
     dx = SourceTable(
         "diagnoses",
-        pa.table({"patient_id": ["S1"], "dx_date": ["2020-01-01T00:00:00Z"], "code": ["M54.5"],
-                  "code_system": ["ICD10CM"]}),
+        pa.table(
+            {
+                "patient_id": ["S1"],
+                "dx_date": ["2020-01-01T00:00:00Z"],
+                "code": ["M54.5"],
+                "code_system": ["ICD10CM"],
+            }
+        ),
         "synthea/conditions.csv",
         "h2",
     )
@@ -223,7 +238,9 @@ def test_load_sources_from_an_adapter(tmp_path: Path):
     assert report.totals("patients") == (3, 2, 1)
     assert report.totals("diagnoses") == (2, 1, 1)
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        rejects = con.execute("select table_name, row_number, reason from raw.rejects order by 1, 2").fetchall()
+        rejects = con.execute(
+            "select table_name, row_number, reason from raw.rejects order by 1, 2"
+        ).fetchall()
     assert rejects == [
         ("diagnoses", 7, "code: no ICD-10-CM mapping"),
         ("patients", 9, "sex: not one of F, M, U"),  # the adapter's row number, not the Arrow position
@@ -237,3 +254,12 @@ def test_load_sources_catches_rows_an_adapter_dropped(tmp_path: Path):
     with pytest.raises(RuntimeError, match="read 4 rows"):
         load_sources([patients], tmp_path / "lumbar.duckdb", read_counts={"p.csv": 4})
     assert not (tmp_path / "lumbar.duckdb").exists()
+
+
+def test_auto_format_recognises_a_synthea_export(tmp_path: Path):
+    synthea = write(tmp_path / "synthea", patients="Id,BIRTHDATE,DEATHDATE,GENDER\nabc,1960-01-05,,F\n")
+    contract = write(tmp_path / "contract", patients=PATIENTS)
+    omop = write(tmp_path / "omop", person="person_id\n1\n")
+    assert load_module.detect_format(synthea) == "synthea"
+    assert load_module.detect_format(contract) == "files"
+    assert load_module.detect_format(omop) == "omop"

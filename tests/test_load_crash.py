@@ -23,11 +23,18 @@ from ingest.load import load_directory
 
 TRIALS = 8
 REPO = Path(__file__).resolve().parent.parent
+# The child announces the start of the write transaction so half the kills can aim at it.
 CHILD = """
 import sys
-from ingest.load import load_directory
+import ingest.load as load
+
+begin = load.create_raw_schema  # first statement inside the write transaction
+def announce(con):
+    print("writing", flush=True)
+    begin(con)
+load.create_raw_schema = announce
 print("ready", flush=True)
-load_directory(sys.argv[1], sys.argv[2])
+load.load_directory(sys.argv[1], sys.argv[2])
 print("done", flush=True)
 """
 
@@ -48,28 +55,37 @@ def make_export(folder: Path, prefix: str, n_patients: int, n_dx: int) -> Path:
     return folder
 
 
-def state(warehouse: Path) -> tuple[int, int, int]:
+def state(warehouse: Path) -> tuple[int, ...]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return tuple(
-            con.execute(f"select count(*) from raw.{t}").fetchone()[0] for t in ("patients", "diagnoses", "loads")
+            con.execute(f"select count(*) from raw.{t}").fetchone()[0]
+            for t in ("patients", "diagnoses", "loads", "rejects")
         )
 
 
-def run_child(export: Path, warehouse: Path, kill_after: float | None = None) -> float:
-    """Load in a child process; SIGKILL it `kill_after` seconds after it is ready. Returns run time."""
+def run_child(export: Path, warehouse: Path, kill_at: tuple[str, float] | None = None) -> dict[str, float]:
+    """Load in a child process; with kill_at=(line, seconds), SIGKILL it that long after it prints line.
+
+    Returns when each line arrived, in seconds after "ready".
+    """
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(export), str(warehouse)], stdout=subprocess.PIPE, text=True, cwd=REPO
+        [sys.executable, "-c", CHILD, str(export), str(warehouse)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
     )
-    assert child.stdout.readline().strip() == "ready"
-    started = time.perf_counter()
-    if kill_after is None:
-        assert child.stdout.readline().strip() == "done"
-        print("DBG done at", time.perf_counter() - started)
-    else:
-        time.sleep(kill_after)
-        child.send_signal(signal.SIGKILL)
+    seen: dict[str, float] = {}
+    started = None
+    for line in child.stdout:
+        now = time.perf_counter()
+        started = started or now
+        seen[line.strip()] = now - started
+        if kill_at and line.strip() == kill_at[0]:
+            time.sleep(kill_at[1])
+            child.send_signal(signal.SIGKILL)
+            break
     child.wait()
-    return time.perf_counter() - started
+    return seen
 
 
 @pytest.mark.slow
@@ -79,24 +95,27 @@ def test_sigkill_mid_load_leaves_warehouse_consistent(tmp_path: Path):
     new = make_export(tmp_path / "b", "B", 20_000, 300_000)
     before = state(base)
 
-    # the finished state, and how long a child takes from "ready" to "done", on a scratch copy
+    # the finished state, and when a child reaches the write and the end, on a scratch copy
     scratch = tmp_path / "scratch.duckdb"
     shutil.copy(base, scratch)
-    load_seconds = run_child(new, scratch)
+    timing = run_child(new, scratch)
     after = state(scratch)
-    assert after == (before[0] + 20_000, before[1] + 300_000, before[2] + 2)
+    assert after == (before[0] + 20_000, before[1] + 300_000, before[2] + 2, before[3])
+    write_seconds = timing["done"] - timing["writing"]
 
     rng = random.Random(20240607)
-    outcomes = []
+    killed_in_write = []
     for trial in range(TRIALS):
         warehouse = tmp_path / f"trial{trial}.duckdb"
         shutil.copy(base, warehouse)
-        # most kills land in the late phases (validation, the write, the commit), where it matters
-        run_child(new, warehouse, kill_after=rng.uniform(0.3, 1.1) * load_seconds)
+        if trial % 2:  # anywhere in the load
+            run_child(new, warehouse, ("ready", rng.uniform(0, 1.1) * timing["done"]))
+        else:  # inside the write transaction or just after it
+            run_child(new, warehouse, ("writing", rng.uniform(0, 1.2) * write_seconds))
         got = state(warehouse)
         assert got in (before, after), f"trial {trial}: partial load {got}"
-        outcomes.append(got == after)
-        print("DBG", trial, got == after, load_seconds)
+        if trial % 2 == 0:
+            killed_in_write.append(got == before)
         load_directory(new, warehouse)  # re-run: finishes, or skips if the killed load had committed
         assert state(warehouse) == after
-    assert not all(outcomes), "no trial killed a load before it committed; the test proved nothing"
+    assert any(killed_in_write), "no kill landed inside the write transaction; the test proved nothing"

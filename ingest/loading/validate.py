@@ -229,10 +229,14 @@ def build_patient_lookup(con: duckdb.DuckDBPyConnection, raw_exists: bool, have_
     con.execute(
         f"""
         create or replace temp table _lumbar_patients as
-        with ok as ({ok}), rejected as ({rejected})
-        select patient_id, birth_date, death_date, true as usable from ok
-        union all
-        select patient_id, null::date, null::date, false from rejected
-        where patient_id not in (select patient_id from ok)
+        with ok as ({ok}), rejected as ({rejected}),
+        both_kinds as (
+            select patient_id, birth_date, death_date, true as usable from ok
+            union all
+            select patient_id, null::date, null::date, false from rejected
+        )
+        -- one row per id whatever raw.patients holds, so the join can never multiply event rows
+        select patient_id, min(birth_date) as birth_date, max(death_date) as death_date, bool_or(usable) as usable
+        from both_kinds group by patient_id
         """
     )
