@@ -87,9 +87,13 @@ def test_synthea27_sample_maps_standard_snomed_and_rxnorm():
     result = read_omop(SYNTHEA27)
     concepts = {r["concept_id"]: r for r in csv_rows(SYNTHEA27 / "CONCEPT.csv")}
     source = csv_rows(SYNTHEA27 / "CONDITION_OCCURRENCE.csv")
-    lbp_persons = {r["person_id"] for r in source if concepts[r["condition_concept_id"]]["concept_code"] == "278860009"}
+    lbp_persons = {
+        r["person_id"] for r in source if concepts[r["condition_concept_id"]]["concept_code"] == "278860009"
+    }
     dx = rows_of(result, "diagnoses")
-    assert {r["patient_id"] for r in dx if (r["code"], r["code_system"]) == ("278860009", "SNOMED")} == lbp_persons
+    assert {
+        r["patient_id"] for r in dx if (r["code"], r["code_system"]) == ("278860009", "SNOMED")
+    } == lbp_persons
     assert len(lbp_persons) == 5  # as the fixture's SOURCE.md says
     drug = csv_rows(SYNTHEA27 / "DRUG_EXPOSURE.csv")[0]
     row = mapped_row(result, "prescriptions", "DRUG_EXPOSURE", 1)
@@ -139,7 +143,13 @@ def test_handmade_diagnosis_dates_and_rejects(handmade: AdapterResult):
 
 @pytest.mark.parametrize(
     ("row", "code", "system"),
-    [(1, "63047", "CPT"), (2, "64483", "CPT"), (3, "J1040", "HCPCS"), (4, "0SB20ZZ", "ICD10PCS"), (5, "80.51", "ICD9PCS")]
+    [
+        (1, "63047", "CPT"),
+        (2, "64483", "CPT"),
+        (3, "J1040", "HCPCS"),
+        (4, "0SB20ZZ", "ICD10PCS"),
+        (5, "80.51", "ICD9PCS"),
+    ]
     + [(6, "387713003", "SNOMED")],
 )
 def test_handmade_procedure_codes(handmade: AdapterResult, row, code, system):
@@ -155,7 +165,10 @@ def test_handmade_drugs(handmade: AdapterResult):
     name = mapped_row(handmade, "prescriptions", "drug_exposure", 1)
     assert (name["drug_name"], name["rxnorm_code"]) == ("IBUPROFEN 800 MG TAB", "197807")  # order text kept
     coded = mapped_row(handmade, "prescriptions", "drug_exposure", 2)
-    assert coded["drug_name"].startswith("Acetaminophen 325 MG / HYDROcodone") and coded["rxnorm_code"] == "857005"
+    assert (
+        coded["drug_name"].startswith("Acetaminophen 325 MG / HYDROcodone")
+        and coded["rxnorm_code"] == "857005"
+    )
     free = mapped_row(handmade, "prescriptions", "drug_exposure", 3)
     assert (free["drug_name"], free["rxnorm_code"]) == ("norco 10/325", None)
     assert "no drug name" in reject_reason(handmade, "drug_exposure", 4)
@@ -163,7 +176,7 @@ def test_handmade_drugs(handmade: AdapterResult):
 
 def test_handmade_observations_and_measurements(handmade: AdapterResult):
     smoking = mapped_row(handmade, "observations", "observation", 1)
-    assert (smoking["name"], smoking["value_text"]) == ("smoking", "Never smoker")
+    assert (smoking["name"], smoking["value_text"]) == ("smoking", "never")  # value concept 'Never smoker'
     assert mapped_row(handmade, "observations", "observation", 4)["name"] == "Patient-reported fatigue"
     assert "no name" in reject_reason(handmade, "observation", 5)
     pain = mapped_row(handmade, "observations", "measurement", 1)
@@ -176,7 +189,12 @@ def test_handmade_observations_and_measurements(handmade: AdapterResult):
 
 def test_handmade_patients_and_providers(handmade: AdapterResult):
     p1, p2, p3, p4 = (mapped_row(handmade, "patients", "person", i) for i in (1, 2, 3, 4))
-    assert (p1["sex"], p1["race"], p1["site"], p1["pcp_provider_id"]) == ("F", "White", "Lumbar General Spine Center", "10")
+    assert (p1["sex"], p1["race"], p1["site"], p1["pcp_provider_id"]) == (
+        "F",
+        "White",
+        "Lumbar General Spine Center",
+        "10",
+    )
     assert (p2["birth_date"], p2["site"], p2["language"]) == ("1975-07-01", "OR", "English")  # latest answer
     assert (p3["sex"], p3["death_date"]) == ("F", "2021-11-30")  # sex from gender_source_value
     assert (p4["sex"], p4["site"]) == ("U", "HANDMADE")  # CDM_SOURCE abbreviation
@@ -269,7 +287,9 @@ def test_duckdb_database_maps_like_csv(tmp_path: Path, handmade: AdapterResult):
 
 def test_unknown_variant_names_found_and_expected_columns(tmp_path: Path):
     folder = copy_without(tmp_path)
-    (folder / "person.csv").write_text("person_id,gender_concept_id,birth_year\n1,8507,1970\n", encoding="utf-8")
+    (folder / "person.csv").write_text(
+        "person_id,gender_concept_id,birth_year\n1,8507,1970\n", encoding="utf-8"
+    )
     with pytest.raises(LumbarError) as info:
         read_omop(folder)
     message = str(info.value)
@@ -307,7 +327,33 @@ def test_handmade_loads_end_to_end(tmp_path: Path):
         assert s.rows_read == s.rows_loaded + s.rows_rejected
         assert s.rows_read == len(csv_rows(Path(s.source_file)))
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        images = con.execute("select image_id, modality, body_region from raw.imaging order by image_id").fetchall()
-        orphan = con.execute("select reason from raw.rejects where table_name = 'diagnoses' and row_number = 9").fetchall()
-    assert images == [("501", "MRI", "lumbar"), ("502", "XR", "thoracic"), ("503", "CT", "other"), ("506", "MRI", "lumbar")]
+        images = con.execute(
+            "select image_id, modality, body_region from raw.imaging order by image_id"
+        ).fetchall()
+        orphan = con.execute(
+            "select reason from raw.rejects where table_name = 'diagnoses' and row_number = 9"
+        ).fetchall()
+    assert images == [
+        ("501", "MRI", "lumbar"),
+        ("502", "XR", "thoracic"),
+        ("503", "CT", "other"),
+        ("506", "MRI", "lumbar"),
+    ]
     assert orphan and "patient" in orphan[0][0]  # person 99 does not exist: the loader rejects it
+
+
+def test_duckdb_cdm_and_vocabulary_schemas_and_views(tmp_path: Path, handmade: AdapterResult):
+    database = tmp_path / "omop.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute("create schema cdm; create schema vocab")
+        for path in HANDMADE.glob("*.csv"):
+            schema = "vocab" if path.stem.startswith("concept") else "cdm"
+            kind = "view" if path.stem == "person" else "table"  # views have no rowid
+            con.execute(
+                f"create {kind} {schema}.{path.stem} as select * from read_csv('{path}', header = true)"
+            )
+    result = read_omop(database)
+    assert_accounted(result)
+    assert not any("CONCEPT" in n for n in result.notes)  # vocabulary found in its own schema
+    ids = [r["code"] for r in rows_of(result, "diagnoses")]
+    assert ids == [r["code"] for r in rows_of(handmade, "diagnoses")]

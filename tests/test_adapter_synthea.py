@@ -96,11 +96,24 @@ def test_known_loinc_observations_get_lumbar_names(fixture_result: AdapterResult
     mapped = [r for r in rows_of(fixture_result, "observations") if r["name"] == name]
     assert len(mapped) == len(sources) > 0
     first = sources[0]
-    row = next(r for r in mapped if r["patient_id"] == first["PATIENT"] and r["obs_date"] == first["DATE"][:10])
+    row = next(
+        r for r in mapped if r["patient_id"] == first["PATIENT"] and r["obs_date"] == first["DATE"][:10]
+    )
     if numeric:
         assert row["value_num"] == float(first["VALUE"]) and row["value_text"] is None
-    else:
-        assert row["value_text"] == first["VALUE"] and row["value_num"] is None
+    else:  # smoking answers are put into lumbar's categories
+        expected = {"Never smoker": "never", "Former smoker": "former"}[first["VALUE"]]
+        assert row["value_text"] == expected and row["value_num"] is None
+
+
+def test_insurance_answers_become_categories_unknown_ones_kept(fixture_result: AdapterResult):
+    answers = Counter(
+        r["value_text"] for r in rows_of(fixture_result, "observations") if r["name"] == "insurance"
+    )
+    source = Counter(r["VALUE"] for r in source_rows("observations") if r["CODE"] == "76437-3")
+    assert answers["commercial"] == source["Private insurance"] > 0
+    assert answers["medicaid"] == source["Medicaid"]
+    assert answers["Medicine or Any Health Care"] == source["Medicine or Any Health Care"]  # fits no category
 
 
 def test_other_observations_keep_their_description(fixture_result: AdapterResult):
@@ -141,7 +154,10 @@ def old_export(folder: Path) -> Path:
         folder,
         {
             "patients": [PATIENTS_2X, "p1,1970-01-02,,999,A,B,white,hispanic,F,Ohio,X County,44000"],
-            "conditions": ["START,STOP,PATIENT,ENCOUNTER,CODE,DESCRIPTION", "2010-01-01,,p1,e1,279039007,Low back pain"],
+            "conditions": [
+                "START,STOP,PATIENT,ENCOUNTER,CODE,DESCRIPTION",
+                "2010-01-01,,p1,e1,279039007,Low back pain",
+            ],
             "procedures": [
                 "DATE,PATIENT,ENCOUNTER,CODE,DESCRIPTION,BASE_COST,REASONCODE,REASONDESCRIPTION",
                 "2011-02-03T10:00:00Z,p1,e1,183519002,Referral,10,,",
@@ -159,7 +175,10 @@ def new_export(folder: Path) -> Path:
     return write_export(
         folder,
         {
-            "patients": [PATIENTS_33, "p1,1970-01-02,,999,A,M,B,white,hispanic,M,Ohio,X County,39001,44000,1,2,50000"],
+            "patients": [
+                PATIENTS_33,
+                "p1,1970-01-02,,999,A,M,B,white,hispanic,M,Ohio,X County,39001,44000,1,2,50000",
+            ],
             "conditions": [
                 "START,STOP,PATIENT,ENCOUNTER,SYSTEM,CODE,DESCRIPTION",
                 "2019-01-01,,p1,e1,SNOMED-CT,278860009,Chronic low back pain",
@@ -185,9 +204,10 @@ def test_old_variant_dates_procedures_by_date(tmp_path: Path):
         {"patient_id": "p1", "px_date": "2011-02-03", "code": "183519002", "code_system": "SNOMED"}
     ]
     assert rows_of(result, "diagnoses")[0]["code_system"] == "SNOMED"
-    assert rows_of(result, "observations")[0] | {"name": "pain_nrs", "value_num": 6.0} == rows_of(
-        result, "observations"
-    )[0]
+    assert (
+        rows_of(result, "observations")[0] | {"name": "pain_nrs", "value_num": 6.0}
+        == rows_of(result, "observations")[0]
+    )
     variant = next(n for n in result.notes if n.startswith("Synthea variant"))
     assert "procedures dated by DATE" in variant and "observations without CATEGORY" in variant
 
@@ -201,9 +221,12 @@ def test_new_variant_reads_system_and_rejects_unsupported(tmp_path: Path):
     assert reject.reason.startswith("SYSTEM:") and "1234-5" not in reject.reason
     assert any("LOINC" in n for n in result.notes)  # the unsupported system is named once, in the notes
     px = rows_of(result, "procedures")
-    assert [(r["px_date"], r["code_system"]) for r in px] == [("2019-02-03", "SNOMED"), ("2019-02-04", "SNOMED")]
+    assert [(r["px_date"], r["code_system"]) for r in px] == [
+        ("2019-02-03", "SNOMED"),
+        ("2019-02-04", "SNOMED"),
+    ]
     assert "patients with FIPS/INCOME" in result.notes[0]
-    assert rows_of(result, "observations")[0]["value_text"] == "Never smoked tobacco"
+    assert rows_of(result, "observations")[0]["value_text"] == "never"  # from 'Never smoked tobacco'
 
 
 @pytest.mark.parametrize(
@@ -284,9 +307,21 @@ def test_fixture_loads_end_to_end(tmp_path: Path):
     for source in report.sources:
         assert source.rows_read == source.rows_loaded + source.rows_rejected
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        counts = {t: con.execute(f"select count(*) from raw.{t}").fetchone()[0] for t in ("patients", "diagnoses")}
+        counts = {
+            t: con.execute(f"select count(*) from raw.{t}").fetchone()[0] for t in ("patients", "diagnoses")
+        }
         lbp = con.execute("select count(*) from raw.diagnoses where code = '278860009'").fetchone()[0]
     loaded = {s.table: s.rows_loaded for s in report.sources}
     assert counts == {"patients": loaded["patients"], "diagnoses": loaded["diagnoses"]}
     assert counts["patients"] == len(source_rows("patients"))
     assert lbp == sum(r["CODE"] == "278860009" for r in source_rows("conditions"))
+
+
+def test_ragged_csv_is_a_user_error_that_does_not_echo_the_row(tmp_path: Path):
+    folder = old_export(tmp_path)
+    with (folder / "conditions.csv").open("a", encoding="utf-8") as handle:
+        handle.write("2010-01-01,,p1,e1,279039007,Low back pain,zzsecret\n")
+    with pytest.raises(LumbarError) as info:
+        read_synthea(folder)
+    assert "conditions.csv" in str(info.value) and "expected 6 columns, got 7" in str(info.value)
+    assert "zzsecret" not in str(info.value)

@@ -8,12 +8,15 @@ a reject with its source row number instead of a crash here.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
@@ -45,12 +48,13 @@ class AdapterResult:
 
 
 @dataclass(frozen=True)
-class Found:
-    """A source table located in the export."""
+class Spec:
+    """The columns lumbar reads from one Synthea file."""
 
-    name: str  # lower-case table name, e.g. "patients" or "person"
-    path: Path
-    file_hash: str
+    required: tuple[str, ...]
+    one_of: tuple[tuple[str, ...], ...] = ()
+    # columns some releases have and others lack; absent ones are read as null
+    optional: tuple[str, ...] = ()
 
 
 def sha256_file(path: Path) -> str:
@@ -83,9 +87,9 @@ def find_tables(folder: Path, names: Iterable[str]) -> dict[str, Path]:
     return found
 
 
-def _csv_options(path: Path) -> tuple[list[str], str, bool]:
+def csv_dialect(path: Path) -> tuple[list[str], str, bool]:
     """Header names, delimiter and whether quoting is on, from the file's first line."""
-    opener = __import__("gzip").open if path.name.lower().endswith(".gz") else open
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
     with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
         first = handle.readline().rstrip("\r\n")
     if not first.strip():
@@ -101,7 +105,7 @@ def read_header(path: Path) -> list[str]:
     """Column names of a CSV or Parquet file, as written."""
     if path.name.lower().endswith(".parquet"):
         return list(pq.read_schema(path).names)
-    return _csv_options(path)[0]
+    return csv_dialect(path)[0]
 
 
 def read_as_text(path: Path) -> pa.Table:
@@ -110,7 +114,7 @@ def read_as_text(path: Path) -> pa.Table:
         table = pq.read_table(path)
         table = pa.table({name: _to_text(table.column(name)) for name in table.column_names})
     else:
-        names, delimiter, quoting = _csv_options(path)
+        names, delimiter, quoting = csv_dialect(path)
         if len(set(n.upper() for n in names)) != len(names):
             raise LumbarError(f"{path}: the header repeats a column name; fix the header.")
         try:
@@ -125,15 +129,31 @@ def read_as_text(path: Path) -> pa.Table:
                 ),
             )
         except pa.ArrowInvalid as exc:
-            # pyarrow names the row; the message holds at most one line of the file, never shown here
-            detail = str(exc).split("\n")[0]
-            if ":" in detail and "row" in detail.lower():
-                detail = detail.split(":")[0]
             raise LumbarError(
-                f"{path}: not a readable CSV ({detail}); check the delimiter and quoting."
+                f"{path}: not a readable CSV ({_csv_problem(exc)}); check the delimiter, quoting and encoding."
             ) from None
-    rows = pa.array(range(1, table.num_rows + 1), type=pa.int64())
+    rows = pa.array(np.arange(1, table.num_rows + 1, dtype=np.int64))
     return table.append_column(ROW, rows)
+
+
+def with_optional(table: pa.Table, optional: tuple[str, ...]) -> pa.Table:
+    """Add absent release-dependent columns as nulls so one query serves every variant."""
+    have = {c.upper() for c in table.column_names}
+    for name in optional:
+        if name.upper() not in have:
+            table = table.append_column(name, pa.nulls(table.num_rows, pa.string()))
+    return table
+
+
+def _csv_problem(exc: Exception) -> str:
+    """pyarrow's parse error without the offending line, which may hold patient data."""
+    text = str(exc)
+    ragged = re.search(r"Expected \d+ columns, got \d+", text)
+    if ragged:
+        return "a row has the wrong number of fields: " + ragged.group(0).lower()
+    if "UTF8" in text:
+        return "text that is not UTF-8"
+    return "CSV parse error"
 
 
 def _to_text(column: pa.ChunkedArray) -> pa.ChunkedArray:

@@ -26,6 +26,21 @@ LOINC_NAMES: Mapping[str, str] = {
     "44261-6": "phq9",  # PHQ-9 total score
     "70274-6": "gad7",  # GAD-7 total score
 }
+# Answers to the two observations lumbar's studies use as categories are put into the generator's
+# categories (ingest/generate/population.py); an answer that fits none is kept as written.
+ANSWER_PATTERNS: Mapping[str, tuple[tuple[str, str], ...]] = {
+    "smoking": (
+        ("never", r"\bnever\b"),
+        ("former", r"former|\bex-?smoker"),
+        ("current", r"every day|some day|current|heavy|light|\bsmoker\b|\bsmokes\b"),
+    ),
+    "insurance": (
+        ("medicare", r"medicare"),
+        ("medicaid", r"medicaid|\bchip\b"),
+        ("commercial", r"private|commercial|employer"),
+        ("self-pay", r"\bnone\b|uninsured|no insurance|self.?pay"),
+    ),
+}
 # The observation whose latest answer fills patients.language.
 LANGUAGE_LOINC = "54899-0"
 
@@ -141,6 +156,15 @@ def case_patterns(expr: str, patterns: tuple[tuple[str, str], ...], default: str
         for label, pattern in patterns
     )
     return f"(case {whens} else {default} end)"
+
+
+def answer_sql(name: str, text: str) -> str:
+    """SQL putting smoking and insurance answers into lumbar's categories (others unchanged)."""
+    whens = " ".join(
+        f"when {name} = {_quote(obs)} then coalesce({case_patterns(text, patterns)}, {text})"
+        for obs, patterns in ANSWER_PATTERNS.items()
+    )
+    return f"(case {whens} else {text} end)"
 
 
 def dx_system_from_value_sql(code: str, date: str) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import duckdb
 
@@ -22,7 +23,9 @@ from ingest.adapters.common import (
     REJECT,
     ROW,
     AdapterResult,
+    Spec,
     check_columns,
+    csv_dialect,
     find_tables,
     iso_date_sql,
     progress,
@@ -31,8 +34,8 @@ from ingest.adapters.common import (
     sha256_file,
     split_mapped,
     sql_str,
+    with_optional,
 )
-from ingest.adapters.synthea import Spec, _with_optional
 from ingest.errors import LumbarError
 
 SPECS: dict[str, Spec] = {
@@ -192,10 +195,9 @@ def _read(source: _Input, con: duckdb.DuckDBPyConnection) -> AdapterResult:
     for name, header in source.headers.items():
         check_columns(source.label(name), header, SPECS[name].required, SPECS[name].one_of)
 
-    notes = [f"OMOP input: {source.kind}"]
+    notes: list[str] = []
+    # the loader reports missing tables itself; notes say what their absence costs
     missing = [name for name in (*MAPPED, *LOOKUPS, *VOCAB) if name not in source.headers]
-    if missing:
-        notes.append("missing from the CDM: " + ", ".join(missing))
     if source.out_of_scope:
         notes.append("not read (outside lumbar's raw contract): " + ", ".join(source.out_of_scope))
 
@@ -229,13 +231,12 @@ def _read(source: _Input, con: duckdb.DuckDBPyConnection) -> AdapterResult:
 # --- inputs -----------------------------------------------------------------------------------------
 
 
-class _Input:
-    """Where the CDM tables come from; registers each as an all-text view `src_<name>` with __row."""
+class _Input(Protocol):
+    """Where the CDM tables come from; `register` makes each an all-text table `src_<name>` with __row."""
 
-    kind: str
-    where: str
-    headers: dict[str, list[str]]
-    out_of_scope: list[str]
+    where: str  # the path, for error messages
+    headers: dict[str, list[str]]  # column names of each table lumbar reads that is present
+    out_of_scope: list[str]  # present CDM tables lumbar does not read
 
     def label(self, name: str) -> str: ...
 
@@ -248,9 +249,8 @@ class _Input:
         ...
 
 
-class _FolderInput(_Input):
+class _FolderInput:
     def __init__(self, folder: Path) -> None:
-        self.kind = "folder of files"
         self.where = str(folder)
         self.files = find_tables(folder, [*SPECS, *OUT_OF_SCOPE])
         self.headers = {n: read_header(p) for n, p in self.files.items() if n in SPECS}
@@ -266,7 +266,7 @@ class _FolderInput(_Input):
         return self._hashes[name]
 
     def register(self, con: duckdb.DuckDBPyConnection, name: str) -> int:
-        table = _with_optional(read_as_text(self.files[name]), SPECS[name].optional)
+        table = with_optional(read_as_text(self.files[name]), SPECS[name].optional)
         con.register(f"src_{name}", table)
         return table.num_rows
 
@@ -275,23 +275,16 @@ class _FolderInput(_Input):
         quoted = "'" + str(path).replace("'", "''") + "'"
         if path.name.lower().endswith(".parquet"):
             return f"read_parquet({quoted})"
-        with_tab = "\t" in ",".join(self.headers[name]) or _is_tab_separated(path)
+        _, _, quoting = csv_dialect(path)
+        with_tab = not quoting
         dialect = "delim='\\t', quote='', escape=''" if with_tab else "delim=',', quote='\"'"
         return f"read_csv({quoted}, header=true, all_varchar=true, {dialect})"
 
 
-def _is_tab_separated(path: Path) -> bool:
-    opener = __import__("gzip").open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8-sig") as handle:
-        first = handle.readline()
-    return "\t" in first and "," not in first
-
-
-class _DuckDBInput(_Input):
+class _DuckDBInput:
     """A CDM inside a DuckDB file: tables are found in the schema that holds `person`."""
 
     def __init__(self, path: Path, con: duckdb.DuckDBPyConnection) -> None:
-        self.kind = "DuckDB database"
         self.where = str(path)
         self.path = path
         try:
@@ -629,17 +622,19 @@ def _observation_sql(table: str) -> str:
     number = "try_cast(trim(o.value_as_number) as double)"
     text = f"coalesce({_text('o.value_as_string')}, vc.concept_name, {_text('o.value_source_value')})"
     return f"""
-        select o.{ROW}, trim(o.person_id) as patient_id, {iso_date_sql(f"o.{table}_date")} as obs_date,
-               {name} as name, {number} as value_num,
-               case when {number} is null then {text} end as value_text,
-               case when ({name}) is null
+        with s as (
+            select o.{ROW}, trim(o.person_id) as patient_id, {iso_date_sql(f"o.{table}_date")} as obs_date,
+                   {name} as name, {number} as value_num,
+                   case when {number} is null then {text} end as value_text
+            from src_{table} o
+            left join concept c on c.concept_id = {_cid(f"o.{table}_concept_id")}
+            left join concept sc on sc.concept_id = {_cid(f"o.{table}_source_concept_id")}
+            left join concept vc on vc.concept_id = {_cid("o.value_as_concept_id")})
+        select {ROW}, patient_id, obs_date, name, value_num, {m.answer_sql("name", "value_text")} as value_text,
+               case when name is null
                     then '{table}_concept_id, {table}_source_value: no name (concept unresolved, source value empty)'
                end as {REJECT}
-        from src_{table} o
-        left join concept c on c.concept_id = {_cid(f"o.{table}_concept_id")}
-        left join concept sc on sc.concept_id = {_cid(f"o.{table}_source_concept_id")}
-        left join concept vc on vc.concept_id = {_cid("o.value_as_concept_id")}
-        order by o.{ROW}"""
+        from s order by {ROW}"""
 
 
 def _note_sql(_: bool) -> str:

@@ -9,18 +9,17 @@ The mapping itself is documented table by table in docs/adapters.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import duckdb
-import pyarrow as pa
 
 from ingest.adapters import mappings as m
 from ingest.adapters.common import (
     REJECT,
     ROW,
     AdapterResult,
+    Spec,
     check_columns,
     find_tables,
     iso_date_sql,
@@ -30,20 +29,11 @@ from ingest.adapters.common import (
     sha256_file,
     split_mapped,
     sql_str,
+    with_optional,
 )
 from ingest.errors import LumbarError
 
 SiteBy = Literal["state", "organization"]
-
-
-@dataclass(frozen=True)
-class Spec:
-    """The columns lumbar reads from one Synthea file."""
-
-    required: tuple[str, ...]
-    one_of: tuple[tuple[str, ...], ...] = ()
-    # columns some releases have and others lack; absent ones are read as null
-    optional: tuple[str, ...] = ()
 
 
 SPECS: dict[str, Spec] = {
@@ -118,7 +108,9 @@ def read_synthea(path: Path, *, site_by: SiteBy = "state") -> AdapterResult:
             f"{folder}: no patients.csv; a Synthea CSV export always has one. Is this the export's csv folder?"
         )
     notes: list[str] = []
-    headers = {name: read_header(files[name]) for name in SPECS if name in files}
+    # organizations.csv only matters for site_by="organization"; otherwise it is left unread
+    wanted = [n for n in SPECS if n != "organizations" or site_by == "organization"]
+    headers = {name: read_header(files[name]) for name in wanted if name in files}
     for name, header in headers.items():
         spec = SPECS[name]
         check_columns(files[name], header, spec.required, spec.one_of)
@@ -142,7 +134,7 @@ def read_synthea(path: Path, *, site_by: SiteBy = "state") -> AdapterResult:
     with progress() as bar:
         task = bar.add_task("reading Synthea export", total=len(headers))
         for name in headers:
-            table = _with_optional(read_as_text(files[name]), SPECS[name].optional)
+            table = with_optional(read_as_text(files[name]), SPECS[name].optional)
             con.register(f"src_{name}", table)
             hashes[name] = sha256_file(files[name])
             if name in MAPPED:
@@ -188,9 +180,8 @@ def describe_variant(headers: dict[str, list[str]]) -> str:
 
 
 def _missing_consequences(missing: list[str], site_by: SiteBy) -> list[str]:
+    # the loader lists missing tables itself; these notes say what their absence costs
     notes = []
-    if missing:
-        notes.append("missing from the export: " + ", ".join(f"{n}.csv" for n in missing))
     if site_by == "organization" and ("encounters" in missing or "organizations" in missing):
         notes.append("patients.site is the patient's STATE (organisation of their encounters unavailable)")
     if "encounters" in missing:
@@ -198,15 +189,6 @@ def _missing_consequences(missing: list[str], site_by: SiteBy) -> list[str]:
     if "observations" in missing:
         notes.append("no observations: pain scores, smoking, BMI and patients.language are unavailable")
     return notes
-
-
-def _with_optional(table: pa.Table, optional: tuple[str, ...]) -> pa.Table:
-    """Add absent release-dependent columns as nulls so one query serves every variant."""
-    have = {c.upper() for c in table.column_names}
-    for name in optional:
-        if name.upper() not in have:
-            table = table.append_column(name, pa.nulls(table.num_rows, pa.string()))
-    return table
 
 
 def _patients_sql(present: set[str], site_by: SiteBy) -> str:
@@ -316,13 +298,16 @@ def _observations_sql() -> str:
     """Known LOINC codes get lumbar names; the rest keep Synthea's description as their name."""
     number = "case when lower(TYPE) = 'numeric' then try_cast(trim(VALUE) as double) end"
     return f"""
-        select {ROW}, PATIENT as patient_id, {iso_date_sql("DATE")} as obs_date,
-               coalesce({m.case_map("trim(CODE)", m.LOINC_NAMES)}, nullif(trim(DESCRIPTION), ''),
-                        'LOINC ' || trim(CODE)) as name,
-               {number} as value_num,
-               case when {number} is null then VALUE end as value_text,
+        with o as (
+            select {ROW}, PATIENT as patient_id, {iso_date_sql("DATE")} as obs_date,
+                   coalesce({m.case_map("trim(CODE)", m.LOINC_NAMES)}, nullif(trim(DESCRIPTION), ''),
+                            'LOINC ' || trim(CODE)) as name,
+                   {number} as value_num,
+                   case when {number} is null then VALUE end as value_text
+            from src_observations)
+        select {ROW}, patient_id, obs_date, name, value_num, {m.answer_sql("name", "value_text")} as value_text,
                null::varchar as {REJECT}
-        from src_observations order by {ROW}"""
+        from o order by {ROW}"""
 
 
 def _imaging_sql() -> str:
