@@ -205,6 +205,18 @@ def demo(
         console.print(f"run folder: {run_dir}")
 
 
+@app.command()
+@user_errors
+def check(warehouse: WarehouseOpt = None) -> None:
+    """Run the data quality (plausibility) checks and print a table; exit 1 if an error-level check fails."""
+    from ingest.check import run_checks
+
+    report = run_checks(_warehouse(warehouse))
+    console.print(report.to_rich_table())
+    if report.n_failed:
+        raise typer.Exit(code=1)
+
+
 def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise LumbarError(f"--{name} {value!r} is not one of {', '.join(allowed)}")

@@ -16,6 +16,8 @@ CODE_SYSTEMS_PX = ("CPT", "HCPCS", "ICD9PCS", "ICD10PCS", "SNOMED")
 MODALITIES = ("XR", "MRI", "CT")
 BODY_REGIONS = ("lumbar", "thoracic", "other")
 SEXES = ("F", "M", "U")
+SPINE_LEVELS = ("L1-L2", "L2-L3", "L3-L4", "L4-L5", "L5-S1")
+IMAGE_FORMATS = ("DICOM", "NIFTI", "PNG")
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,29 @@ TABLES: dict[str, Table] = {
                 _c("value_num", F, False, "Numeric value."),
                 _c("value_text", S, False, "Text value."),
             ),
+        ),
+        Table(
+            "imaging_measurements",
+            "Measurements derived from an imaging study (e.g. by a deep-learning reader), one per level and measure.",
+            (
+                _c("image_id", S, True, "imaging.image_id"),
+                _c("level", S, True, "Lumbar disc level: L1-L2, L2-L3, L3-L4, L4-L5 or L5-S1.", SPINE_LEVELS),
+                _c("measure", S, True, "What was measured (e.g. pfirrmann_grade 1-5, facet_tropism_deg)."),
+                _c("value", F, True, "The measured value, in the unit the measure name states."),
+            ),
+            key=("image_id", "level", "measure"),
+            patient_scoped=False,
+        ),
+        Table(
+            "image_files",
+            "Pixel-data files of an imaging study, one row per file (e.g. one DICOM file per slice).",
+            (
+                _c("image_id", S, True, "imaging.image_id"),
+                _c("path", S, True, "File path; relative paths are relative to the folder the tables came from."),
+                _c("format", S, True, "DICOM, NIFTI or PNG.", IMAGE_FORMATS),
+            ),
+            key=("image_id", "path"),
+            patient_scoped=False,
         ),
     ]
 }

@@ -14,7 +14,9 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from ingest.errors import LumbarError
 
 from . import config as C
+from . import injection as INJ
 from . import outcomes as O
+from . import stratification as STRAT
 from .arrays import stream
 from .card import build_card
 from .cohorts import any_before, ldh_lookback_days, med_cohort
@@ -47,6 +49,7 @@ STEPS = (
     "prescriptions",
     "observations",
     "reports",
+    "studies",
     "write",
     "card",
 )
@@ -164,19 +167,38 @@ def _generate(n: int, seed: int, out: Path, steps: _Steps) -> dict:
         text, report_stats = render_reports(findings, images, pop, stream(seed, "reports"))
         image_ids = ids("IMG", images.n, 9)
 
+    with steps.step("studies"):
+        # stratification survey and injection study: new rows appended after the existing ones
+        survey = STRAT.draw_survey(pop, images, seed)
+        injections = INJ.draw_injections(pop, images, seed)
+        inj_rows = INJ.contract_rows(injections, pop, patient_ids, images.n + 1, seed, out)
+
     with steps.step("write"):
         counts = {}
         counts["patients"] = write_contract("patients", patients_table(pop, patient_ids, provider_ids), out)
         counts["providers"] = write_contract("providers", providers_table(providers, provider_ids), out)
         counts["imaging"] = write_contract(
-            "imaging", imaging_table(images, image_ids, patient_ids, text), out
+            "imaging", _append("imaging", imaging_table(images, image_ids, patient_ids, text), inj_rows), out
         )
-        counts["diagnoses"] = write_contract("diagnoses", diagnoses_table(pop, dx, patient_ids, seed), out)
-        counts["procedures"] = write_contract("procedures", procedures_table(pop, px, patient_ids), out)
+        counts["diagnoses"] = write_contract(
+            "diagnoses", _append("diagnoses", diagnoses_table(pop, dx, patient_ids, seed), inj_rows), out
+        )
+        counts["procedures"] = write_contract(
+            "procedures", _append("procedures", procedures_table(pop, px, patient_ids), inj_rows), out
+        )
         counts["prescriptions"] = write_contract(
             "prescriptions", prescriptions_table(pop, rx, patient_ids, seed), out
         )
-        counts["observations"] = write_contract("observations", obs, out)
+        obs = _append("observations", obs, {"observations": STRAT.observation_rows(survey, patient_ids)})
+        counts["observations"] = write_contract("observations", _append("observations", obs, inj_rows), out)
+        counts["imaging_measurements"] = write_contract(
+            "imaging_measurements", STRAT.measurement_rows(survey, image_ids), out
+        )
+        counts["image_files"] = write_contract("image_files", inj_rows["image_files"], out)
+        write(STRAT.truth_rows(survey, patient_ids, image_ids), out / "truth" / "stratification.parquet")
+        write(
+            INJ.truth_rows(injections, patient_ids, inj_rows["image_ids"]), out / "truth" / "injection.parquet"
+        )
         truth_findings = truth_table(findings, image_ids)
         write(truth_findings, out / "truth" / "report_findings.parquet")
         write(_drug_truth(), out / "truth" / "drug_vocab.parquet")
@@ -227,9 +249,25 @@ def _generate(n: int, seed: int, out: Path, steps: _Steps) -> dict:
                 "distinct_procedure_codes": len(set(_distinct(out / "procedures.parquet", "code"))),
             },
         )
+        card["cohorts"]["stratification"] = STRAT.card_section(survey)
+        card["cohorts"]["injection"] = INJ.card_section(injections, pop)
+        card["truth_files"]["truth/stratification.parquet"] = (
+            "per survey participant: planted subgroup, latent factors, membership probabilities, outcome"
+        )
+        card["truth_files"]["truth/injection.parquet"] = (
+            "per injection: lesion type, level, side, size, Miskin grades, Modic type, NRS, P(good), outcome"
+        )
         text_card = json.dumps(card, indent=2) + "\n"
         (out / "generator_card.json").write_text(text_card)
     return json.loads(text_card)  # exactly what is on disk (tuples become lists)
+
+
+def _append(name: str, base: pa.Table, extra: dict[str, pa.Table]) -> pa.Table:
+    """`base` followed by extra[name], both cast to the contract schema (existing rows keep their order)."""
+    from ingest.contract import TABLES
+
+    schema = TABLES[name].schema
+    return pa.concat_tables([t.select(schema.names).cast(schema) for t in (base, extra[name])])
 
 
 def _distinct(path: Path, column: str) -> list[str]:

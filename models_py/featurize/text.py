@@ -68,55 +68,62 @@ def normalise_report(text: str) -> str:
 class NgramFeaturizer(TransformerMixin, BaseEstimator):
     """Binary uni/bi/trigram presence over stemmed, stop-word-free report text.
 
-    `min_df`/`max_df` follow CountVectorizer: a float is a fraction of training
-    documents; terms in fewer than min_df or more than max_df of them are dropped.
+    Document-frequency filter as in the paper (and as for codes): an n-gram is kept
+    when min_df < (share of training reports containing it) < max_df, so the
+    defaults drop n-grams in <= 0.1 % or >= 99 % of training reports.
+    (CountVectorizer's own min_df/max_df are inclusive, hence the explicit filter.)
 
     Attributes
     ----------
-    vectorizer_ : fitted CountVectorizer (its vocabulary_ comes from training rows only)
+    vectorizer_ : CountVectorizer with the kept training vocabulary (None when nothing is kept)
+    n_features_out_ : int
     """
 
     def __init__(
         self,
         ngram_range: tuple[int, int] = (1, 3),
-        min_df: float | int = 0.001,
-        max_df: float | int = 0.99,
-        binary: bool = True,
+        min_df: float = 0.001,
+        max_df: float = 0.99,
         column: str = REPORT_COLUMN,
     ) -> None:
         self.ngram_range = ngram_range
         self.min_df = min_df
         self.max_df = max_df
-        self.binary = binary
         self.column = column
 
-    def _vectorizer(self) -> CountVectorizer:
+    def _vectorizer(self, vocabulary: list[str] | None = None) -> CountVectorizer:
         return CountVectorizer(
             lowercase=False,
             token_pattern=r"\S+",
             ngram_range=tuple(self.ngram_range),
-            min_df=self.min_df,
-            max_df=self.max_df,
-            binary=self.binary,
+            binary=True,
             dtype=np.float64,
+            vocabulary=vocabulary,
         )
 
     def fit(self, X: pd.DataFrame, y: object = None) -> NgramFeaturizer:
         docs = [normalise_report(t) for t in X[self.column]]
-        vectorizer = self._vectorizer()
-        try:
-            vectorizer.fit(docs)
-        except ValueError:
-            # every term filtered out (tiny training set or empty reports): no text features
-            vectorizer = CountVectorizer(lowercase=False, token_pattern=r"\S+", vocabulary=["<none>"])
-            vectorizer.fit(docs)
-        self.vectorizer_ = vectorizer
+        self.vectorizer_ = None
+        self.n_features_out_ = 0
+        if not any(docs):
+            return self
+        full = self._vectorizer()
+        counts = full.fit_transform(docs).tocsc()
+        share = np.diff(counts.indptr) / len(docs)  # binary matrix: non-zeros per column = documents
+        terms = full.get_feature_names_out()
+        kept = sorted(terms[(share > self.min_df) & (share < self.max_df)])
+        if kept:
+            self.vectorizer_ = self._vectorizer(kept).fit(docs[:1])
+            self.n_features_out_ = len(kept)
         return self
 
     def transform(self, X: pd.DataFrame) -> sp.csr_matrix:
-        check_is_fitted(self, "vectorizer_")
+        check_is_fitted(self, "n_features_out_")
+        if self.vectorizer_ is None:
+            return sp.csr_matrix((len(X), 0), dtype=np.float64)
         return self.vectorizer_.transform([normalise_report(t) for t in X[self.column]]).tocsr()
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
-        check_is_fitted(self, "vectorizer_")
-        return np.asarray(["text:" + t for t in self.vectorizer_.get_feature_names_out()], dtype=object)
+        check_is_fitted(self, "n_features_out_")
+        terms = [] if self.vectorizer_ is None else self.vectorizer_.get_feature_names_out()
+        return np.asarray(["text:" + t for t in terms], dtype=object)

@@ -154,7 +154,7 @@ class LassoBenchmark(ClassifierMixin, BaseEstimator):
         results = []
         with progress_bar(self.progress) as bar:
             task = bar.add_task(self.progress_label, total=len(splits))
-            for scores in Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs):
+            for scores in Parallel(n_jobs=self.n_jobs, prefer="threads", return_as="generator")(jobs):
                 results.append(scores)
                 bar.advance(task)
         return np.asarray(results).reshape(self.n_repeats, n_splits, len(Cs_ascending))

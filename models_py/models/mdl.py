@@ -75,8 +75,9 @@ class MDLNet(nn.Module):
         width = 0
         if "text" in self.modalities:
             assert embedding is not None
+            # copy: fine-tuning must not write back into the caller's word2vec matrix
             self.embedding = nn.Embedding.from_pretrained(
-                torch.as_tensor(embedding, dtype=torch.float32), freeze=False, padding_idx=0
+                torch.tensor(embedding, dtype=torch.float32), freeze=False, padding_idx=0
             )
             self.conv = nn.Conv1d(embedding.shape[1], n_filters, kernel_size, padding=kernel_size // 2)
             width += n_filters

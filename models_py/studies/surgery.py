@@ -388,7 +388,7 @@ def evaluate_predictions(
     return {
         "metrics": pd.concat(metric_rows, ignore_index=True)[metric_cols],
         "bootstrap": pd.concat(boot_frames, ignore_index=True),
-        "comparisons": pd.DataFrame(comp_rows),
+        "comparisons": pd.DataFrame(comp_rows, columns=COMPARISON_COLUMNS),
         "reliability": pd.concat(rel_frames, ignore_index=True),
         "subgroups": pd.concat(sub_frames, ignore_index=True),
     }
@@ -403,6 +403,19 @@ def _comparison_pairs(models: Sequence[str]) -> list[tuple[str, str, int]]:
         if full in models:
             pairs += [(full, m, len(present)) for m in present]
     return pairs
+
+
+COMPARISON_COLUMNS = [
+    "test_set",
+    "metric",
+    "model_a",
+    "model_b",
+    "n_comparisons",
+    "mean_difference",
+    "t",
+    "p",
+    "p_adjusted",
+]
 
 
 # -- entry points -------------------------------------------------------------------------------------------

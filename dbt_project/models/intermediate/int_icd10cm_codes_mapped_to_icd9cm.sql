@@ -66,8 +66,9 @@ mapped as (
             else 'gem_parent'
         end as mapping_method,
         gem.icd9cm_code,
-        gem.approximate = 1 as is_approximate,
-        gem.combination = 1 as is_combination
+        -- a combination code lists the same ICD-9 target once per scenario / choice list: keep one row
+        max(gem.approximate) = 1 as is_approximate,
+        max(gem.combination) = 1 as is_combination
     from nearest_gem_code as n
     inner join candidate_prefixes as cp
         on n.icd10cm_code = cp.icd10cm_code
@@ -75,6 +76,7 @@ mapped as (
     inner join gem
         on cp.prefix = gem.icd10cm_code
     where gem.no_map = 0
+    group by n.icd10cm_code, n.prefix_length, cp.prefix, gem.icd9cm_code
 
 )
 

@@ -3,11 +3,12 @@
   ('all' = every site), followed by the positive and negative counts of the final cohort.
   Counts are exact; reports that print them mask 1..10 as "<11".
 #}
+{%- set not_prior = 'not has_prior_decompression' if var('surgery_exclude_prior_decompression') else 'true' -%}
 {%- set steps = [
-    (1, 'first lumbar/thoracic XR, MRI or CT in the index window', 'true'),
-    (2, '>= ' ~ var('ldh_lss_min_codes') ~ ' LDH/LSS codes in the ' ~ var('ldh_lss_lookback_days') ~ ' days before index', 'is_ldh_lss'),
-    (3, 'no decompression on or before the index day', 'is_ldh_lss and not has_prior_decompression'),
-    (4, 'outcome known (operated, or followed to the end of the outcome window)', 'is_ldh_lss and not has_prior_decompression and outcome_known'),
+    (1, 'indexed: first spine XR/MRI/CT in the index window', 'true'),
+    (2, 'LDH/LSS: >= ' ~ var('ldh_lss_min_codes') ~ ' codes in ' ~ var('ldh_lss_lookback_days') ~ ' days before index', 'is_ldh_lss'),
+    (3, 'not operated on or before the index day', 'is_ldh_lss and ' ~ not_prior),
+    (4, 'outcome known (no death before day 425 unoperated)', 'is_ldh_lss and ' ~ not_prior ~ ' and outcome_known'),
 ] -%}
 {#- steps 1-4 are shared by both cohorts; step 5 removes the other task's positives -#}
 {%- set cohorts = ['early', 'late'] -%}
@@ -49,7 +50,7 @@ step_counts as (
         cohort,
         {{ 'site' if by_site else "'all'" }} as site,
         5 as step_number,
-        'no decompression in the other task''s window (final cohort)' as step,
+        'final cohort (other task''s positives removed)' as step,
         cast(count(*) as {{ dbt.type_int() }}) as n_patients
     from cohort_rows
     group by cohort{{ ', site' if by_site }}
@@ -58,7 +59,7 @@ step_counts as (
         cohort,
         {{ 'site' if by_site else "'all'" }} as site,
         6 as step_number,
-        'positive (label = 1)' as step,
+        'positive (label 1)' as step,
         cast(sum(label) as {{ dbt.type_int() }}) as n_patients
     from cohort_rows
     group by cohort{{ ', site' if by_site }}
@@ -67,7 +68,7 @@ step_counts as (
         cohort,
         {{ 'site' if by_site else "'all'" }} as site,
         7 as step_number,
-        'negative (label = 0)' as step,
+        'negative (label 0)' as step,
         cast(sum(1 - label) as {{ dbt.type_int() }}) as n_patients
     from cohort_rows
     group by cohort{{ ', site' if by_site }}

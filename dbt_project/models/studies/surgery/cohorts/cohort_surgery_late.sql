@@ -26,7 +26,7 @@ eligible as (
         index_modality
     from candidates
     where is_ldh_lss
-      and not has_prior_decompression
+      {% if var('surgery_exclude_prior_decompression') %}and not has_prior_decompression{% endif %}
       and outcome_known
       and surgery_timing in ('late', 'none', 'after_window')
 

@@ -1,0 +1,98 @@
+"""Run one benchmark stage as a whole child process and measure its wall time and peak memory.
+
+Every stage is a separate process so that its peak RSS is its own: `os.wait4` returns the resource usage of
+exactly the child waited for (and the grandchildren it waited for), unlike `RUSAGE_CHILDREN`, which keeps the
+maximum over every child the harness ever ran.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ingest.errors import LumbarError
+
+# ru_maxrss is in kilobytes on Linux (bytes on macOS)
+_RSS_UNIT = 1 if sys.platform == "darwin" else 1024
+
+
+class StageError(LumbarError):
+    """A benchmarked stage failed; the message names the stage and its log file."""
+
+
+@dataclass
+class StageResult:
+    stage: str
+    n_patients: int
+    wall_s: float
+    peak_rss_bytes: int
+    # stage-specific measurements (per-model dbt times, trainer timings, row counts)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def peak_rss_gb(self) -> float:
+        return self.peak_rss_bytes / 1e9
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stage": self.stage,
+            "n_patients": self.n_patients,
+            "wall_s": self.wall_s,
+            "peak_rss_bytes": self.peak_rss_bytes,
+            "details": self.details,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> StageResult:
+        return cls(
+            stage=data["stage"],
+            n_patients=int(data["n_patients"]),
+            wall_s=float(data["wall_s"]),
+            peak_rss_bytes=int(data["peak_rss_bytes"]),
+            details=dict(data.get("details", {})),
+        )
+
+
+def python_argv(module: str, *args: str) -> list[str]:
+    """argv that runs `python -m module args` with the interpreter running the harness (the project venv)."""
+    return [sys.executable, "-m", module, *args]
+
+
+def lumbar_argv(*args: str) -> list[str]:
+    """argv for the `lumbar` CLI, run through the harness's interpreter so no PATH lookup is needed."""
+    return python_argv("ingest.cli", *args)
+
+
+def run_stage(
+    stage: str,
+    n_patients: int,
+    argv: Sequence[str],
+    log_path: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> StageResult:
+    """Run `argv` to completion with stdout and stderr going to `log_path`; return its wall time and peak RSS.
+
+    Raises StageError (one line naming the stage and the log) when the process exits non-zero.
+    """
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    child_env = {**os.environ, **(env or {})}
+    with log_path.open("wb") as log:
+        start = time.perf_counter()
+        proc = subprocess.Popen(list(argv), stdout=log, stderr=subprocess.STDOUT, env=child_env, cwd=cwd)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)  # tell Popen the child is reaped
+    if proc.returncode != 0:
+        raise StageError(
+            f"benchmark stage '{stage}' at {n_patients:,} patients exited with {proc.returncode}: "
+            f"see {log_path}"
+        )
+    return StageResult(stage, n_patients, wall, int(usage.ru_maxrss) * _RSS_UNIT)

@@ -1,0 +1,72 @@
+{#
+  Patients remaining after each selection step of the medication cohort, per site ('all' = every site)
+  (004_8aea355467337d34.txt, Fig. 1(a)), then the outcome class counts of the final cohort. kind = 'step' rows
+  are sequential; kind = 'exclusion' rows count each exclusion group among patients who passed steps 1-4 (the
+  groups overlap, so they do not sum to the step-5/6 drop, as in the paper's figure). Exact counts; reports mask
+  1..10 as "<11".
+#}
+{%- set red_flags = 'has_prior_fracture or has_prior_cancer or has_prior_infection or has_prior_trauma or has_prior_stroke' -%}
+{%- set base = "in_index_range and age_at_index >= " ~ var('medication_minimum_age') ~ " and has_lbp_code" -%}
+{%- set steps = [
+    ('step', 1, 'first lumbar spine MRI on record', 'true'),
+    ('step', 2, 'index MRI between ' ~ var('medication_index_start') ~ ' and ' ~ var('medication_index_end'), 'in_index_range'),
+    ('step', 3, 'age >= ' ~ var('medication_minimum_age') ~ ' at index', 'in_index_range and age_at_index >= ' ~ var('medication_minimum_age')),
+    ('step', 4, 'low-back-pain code in the ' ~ var('medication_lbp_lookback_days') ~ ' days up to index', base),
+    ('step', 5, 'no fracture, cancer, infection, trauma or stroke before index', base ~ ' and not (' ~ red_flags ~ ')'),
+    ('step', 6, 'no prior spinal surgery or paraspinal injection (final cohort)', base ~ ' and not (' ~ red_flags ~ ') and not (has_prior_spinal_surgery or has_prior_paraspinal_injection)'),
+    ('exclusion', 11, 'prior fracture', base ~ ' and has_prior_fracture'),
+    ('exclusion', 12, 'prior cancer', base ~ ' and has_prior_cancer'),
+    ('exclusion', 13, 'prior spinal infection', base ~ ' and has_prior_infection'),
+    ('exclusion', 14, 'prior trauma', base ~ ' and has_prior_trauma'),
+    ('exclusion', 15, 'prior stroke', base ~ ' and has_prior_stroke'),
+    ('exclusion', 16, 'prior spinal surgery', base ~ ' and has_prior_spinal_surgery'),
+    ('exclusion', 17, 'prior paraspinal injection', base ~ ' and has_prior_paraspinal_injection'),
+] -%}
+with
+
+candidates as (
+
+    select * from {{ ref('cohort_medication_candidates') }}
+
+),
+
+cohort as (
+
+    select * from {{ ref('cohort_medication') }}
+
+),
+
+counts as (
+
+    {%- for kind, number, step, rule in steps %}
+    {%- for by_site in [true, false] %}
+    select
+        '{{ kind }}' as kind,
+        {{ 'site' if by_site else "'all'" }} as site,
+        {{ number }} as step_number,
+        '{{ step }}' as step,
+        cast(sum(case when {{ rule }} then 1 else 0 end) as {{ dbt.type_int() }}) as n_patients
+    from candidates
+    {{ 'group by site' if by_site }}
+    union all
+    {%- endfor %}
+    {%- endfor %}
+    {%- for outcome in ['none', 'nsaid', 'opioid'] %}
+    {%- set number = 21 + loop.index0 %}
+    {%- set last_outcome = loop.last %}
+    {%- for by_site in [true, false] %}
+    select
+        'outcome' as kind,
+        {{ 'site' if by_site else "'all'" }} as site,
+        {{ number }} as step_number,
+        'outcome {{ outcome }}' as step,
+        cast(sum(case when outcome = '{{ outcome }}' then 1 else 0 end) as {{ dbt.type_int() }}) as n_patients
+    from cohort
+    {{ 'group by site' if by_site }}
+    {{ 'union all' if not (last_outcome and not by_site) }}
+    {%- endfor %}
+    {%- endfor %}
+
+)
+
+select * from counts

