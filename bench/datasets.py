@@ -7,6 +7,7 @@ interrupted generation and is generated again.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from dataclasses import dataclass
@@ -14,10 +15,12 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+import ingest.generate as generate_package
 from bench.stages import StageResult, lumbar_argv, run_stage
 from ingest.contract import TABLES
 
 CACHE_DIR = Path(__file__).resolve().parent / ".cache"
+GENERATOR_DIR = Path(generate_package.__file__).resolve().parent
 EVENT_TABLES = ("imaging", "diagnoses", "procedures", "prescriptions", "observations")
 
 
@@ -39,8 +42,18 @@ class Dataset:
         return sum(self.row_counts.get(t, 0) for t in EVENT_TABLES)
 
 
+def generator_fingerprint() -> str:
+    """Short hash of the generator's source: a changed generator writes different data, so it must not
+    reuse a dataset cached by an older version."""
+    digest = hashlib.sha256()
+    for path in sorted(GENERATOR_DIR.rglob("*.py")):
+        digest.update(path.relative_to(GENERATOR_DIR).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
 def dataset_folder(n_patients: int, seed: int, cache_dir: Path = CACHE_DIR) -> Path:
-    return cache_dir / f"patients-{n_patients}-seed-{seed}"
+    return cache_dir / f"patients-{n_patients}-seed-{seed}-gen-{generator_fingerprint()}"
 
 
 def row_counts(raw_dir: Path) -> dict[str, int]:

@@ -38,7 +38,6 @@ from ingest.paths import REPO_ROOT
 
 DEFAULT_SCALES = (250_000, 1_000_000)
 QUICK_SCALE = 20_000
-RESULTS_DIR = CACHE_DIR / "results"
 console = Console(stderr=True)
 
 
@@ -61,22 +60,24 @@ def parse_scales(text: str) -> list[int]:
     return sorted(set(scales))
 
 
-def results_path(n_patients: int, seed: int, results_dir: Path = RESULTS_DIR) -> Path:
-    return results_dir / f"patients-{n_patients}-seed-{seed}.json"
+def results_path(n_patients: int, seed: int, cache_dir: Path = CACHE_DIR) -> Path:
+    return cache_dir / "results" / f"patients-{n_patients}-seed-{seed}.json"
 
 
 # ---------------------------------------------------------------------------------------------------------
 # one scale
 
 
-def bench_scale(n_patients: int, settings: Settings, progress: Progress) -> dict[str, Any]:
+def bench_scale(
+    n_patients: int, settings: Settings, progress: Progress, cache_dir: Path = CACHE_DIR
+) -> dict[str, Any]:
     """Every stage at one scale; returns the stored result (also written to bench/.cache/results/)."""
     task = progress.add_task(f"{n_patients:,} patients: generate (cached after the first run)", total=None)
 
     def step(name: str) -> None:
         progress.update(task, description=f"{n_patients:,} patients: {name}")
 
-    dataset = ensure_dataset(n_patients, settings.seed)
+    dataset = ensure_dataset(n_patients, settings.seed, cache_dir)
     work = dataset.folder
     logs = work / "logs"
     warehouse, marts = work / "lumbar.duckdb", work / "marts"
@@ -133,7 +134,7 @@ def bench_scale(n_patients: int, settings: Settings, progress: Progress) -> dict
         "duckdb_settings": report.duckdb_settings(),
         "stages": [s.to_json() for s in stages],
     }
-    path = results_path(n_patients, settings.seed)
+    path = results_path(n_patients, settings.seed, cache_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2))
     return result

@@ -162,7 +162,12 @@ TABLES: dict[str, Table] = {
             "Pixel-data files of an imaging study, one row per file (e.g. one DICOM file per slice).",
             (
                 _c("image_id", S, True, "imaging.image_id"),
-                _c("path", S, True, "File path; relative paths are relative to the folder the tables came from."),
+                _c(
+                    "path",
+                    S,
+                    True,
+                    "File path; relative paths are relative to the folder the tables came from.",
+                ),
                 _c("format", S, True, "DICOM, NIFTI or PNG.", IMAGE_FORMATS),
             ),
             key=("image_id", "path"),

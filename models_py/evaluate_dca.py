@@ -68,8 +68,14 @@ def decision_curves(
         point = _weighted_net_benefit(y_, risk_, t, np.ones((1, n)))[0]
         boot = _weighted_net_benefit(y_, risk_, t, weights)
         low, high = np.percentile(boot, [2.5, 97.5], axis=0)
-        rows.append(pd.DataFrame({"strategy": name, "threshold": t, "net_benefit": point, "p2_5": low, "p97_5": high}))
+        rows.append(
+            pd.DataFrame({"strategy": name, "threshold": t, "net_benefit": point, "p2_5": low, "p97_5": high})
+        )
     t = np.asarray(thresholds, dtype=float)
     zeros = np.zeros(len(t))
-    rows.append(pd.DataFrame({"strategy": TREAT_NONE, "threshold": t, "net_benefit": zeros, "p2_5": zeros, "p97_5": zeros}))
+    rows.append(
+        pd.DataFrame(
+            {"strategy": TREAT_NONE, "threshold": t, "net_benefit": zeros, "p2_5": zeros, "p97_5": zeros}
+        )
+    )
     return pd.concat(rows, ignore_index=True)

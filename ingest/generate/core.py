@@ -197,7 +197,8 @@ def _generate(n: int, seed: int, out: Path, steps: _Steps) -> dict:
         counts["image_files"] = write_contract("image_files", inj_rows["image_files"], out)
         write(STRAT.truth_rows(survey, patient_ids, image_ids), out / "truth" / "stratification.parquet")
         write(
-            INJ.truth_rows(injections, patient_ids, inj_rows["image_ids"]), out / "truth" / "injection.parquet"
+            INJ.truth_rows(injections, patient_ids, inj_rows["image_ids"]),
+            out / "truth" / "injection.parquet",
         )
         truth_findings = truth_table(findings, image_ids)
         write(truth_findings, out / "truth" / "report_findings.parquet")

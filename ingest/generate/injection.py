@@ -290,9 +290,9 @@ def contract_rows(
     inj: Injections, pop: Population, patient_ids: pa.Array, first_image_number: int, seed: int, out: Path
 ) -> dict[str, pa.Table]:
     """Rows to append to imaging, diagnoses, procedures, observations; image_files; DICOM under out/dicom."""
-    from .tables import ids
-
     import shutil
+
+    from .tables import ids
 
     rng = stream(seed, "injection-render")
     m = inj.n
@@ -327,7 +327,11 @@ def contract_rows(
         }
     )
     image_files = pa.table(
-        {"image_id": strings(files_image), "path": strings(files_path), "format": strings(["DICOM"] * len(files_path))}
+        {
+            "image_id": strings(files_image),
+            "path": strings(files_path),
+            "format": strings(["DICOM"] * len(files_path)),
+        }
     )
 
     # diagnosis on the injection day: the indication (ICD-9 before 2015-10-01, ICD-10 after)
@@ -415,7 +419,9 @@ def card_section(inj: Injections, pop: Population) -> dict:
         "good_outcome_share": round(float(inj.good.mean()), 4) if inj.n else None,
         "good_outcome_rule": "leg NRS at follow-up <= floor(pre / 2), i.e. reduction >= 50 % (exactly 50 % is good)",
         "exactly_50_percent_cases": int(((inj.nrs_leg_post * 2) == inj.nrs_leg_pre).sum()),
-        "lesion_mix": {k: round(float((inj.kind == i).mean()), 4) if inj.n else None for i, k in enumerate(KINDS)},
+        "lesion_mix": {
+            k: round(float((inj.kind == i).mean()), 4) if inj.n else None for i, k in enumerate(KINDS)
+        },
         "response_model": {
             "logit": "B0 + B_size z + B_modic1 [Modic type 1] + B_herniation [herniation] + B_nrs (leg NRS pre - 7) + B_age (age - 57) / 10",
             "z": f"(lesion size - {SIZE_MEAN}) / {SIZE_SD}; lesion size ~ Beta(2, 2)",
@@ -440,7 +446,9 @@ def card_section(inj: Injections, pop: Population) -> dict:
             "text": "'Miskin grade N' for central canal and lateral recess, 'Modic type N endplate changes' or 'No Modic endplate changes'",
         },
         "oracle_auc": round(float(auc(inj.p_good, inj.good)), 4) if 0 < inj.good.sum() < inj.n else None,
-        "oracle_auc_lesion_size_only": round(float(auc(-z, inj.good)), 4) if 0 < inj.good.sum() < inj.n else None,
+        "oracle_auc_lesion_size_only": round(float(auc(-z, inj.good)), 4)
+        if 0 < inj.good.sum() < inj.n
+        else None,
         "oracle_auc_report_grades_only": round(
             float(auc(-(inj.miskin_central + inj.miskin_lateral).astype(float), inj.good)), 4
         )

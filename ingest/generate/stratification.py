@@ -225,7 +225,9 @@ def card_section(sv: Survey) -> dict:
             for k, g in enumerate(SUBGROUPS)
         }
 
-    orebro_true = np.nansum(np.where(np.isin(np.arange(10), np.array(OREBRO_REVERSED) - 1), 10 - sv.orebro, sv.orebro), axis=1)
+    orebro_true = np.nansum(
+        np.where(np.isin(np.arange(10), np.array(OREBRO_REVERSED) - 1), 10 - sv.orebro, sv.orebro), axis=1
+    )
     return {
         "definition": (
             f"population-based survey: a random {STRAT_SHARE:.0%} of patients with a lumbar MRI; study MRI = "
@@ -233,7 +235,9 @@ def card_section(sv: Survey) -> dict:
         ),
         "n": int(sv.n),
         "subgroups": list(SUBGROUPS),
-        "subgroup_mix": {g: round(float((sv.subgroup == k).mean()), 4) if sv.n else None for k, g in enumerate(SUBGROUPS)},
+        "subgroup_mix": {
+            g: round(float((sv.subgroup == k).mean()), 4) if sv.n else None for k, g in enumerate(SUBGROUPS)
+        },
         "factor_means": {g: {"degeneration": m[0], "psychosocial": m[1]} for g, m in FACTOR_MEANS.items()},
         "factor_sd": FACTOR_SD,
         "membership": (

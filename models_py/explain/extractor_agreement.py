@@ -75,7 +75,9 @@ def agreement(predicted: pd.DataFrame, truth: pd.DataFrame, image_ids: pd.Series
         recall = tp / (tp + fn) if tp + fn else np.nan
         f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else np.nan
         both = p & t
-        exact = (g["predicted"].to_numpy()[both] == g["true"].to_numpy()[both]).mean() if both.any() else np.nan
+        exact = (
+            (g["predicted"].to_numpy()[both] == g["true"].to_numpy()[both]).mean() if both.any() else np.nan
+        )
         out.append(
             {
                 "finding": finding,

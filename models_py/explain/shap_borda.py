@@ -15,7 +15,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 import shap
-from sklearn.ensemble import AdaBoostClassifier, BaggingClassifier
+from sklearn.ensemble import AdaBoostClassifier, BaggingClassifier, RandomForestClassifier
 
 BORDA_THRESHOLD = 0.01
 
@@ -33,7 +33,10 @@ def tree_shap_values(model, X: pd.DataFrame | np.ndarray) -> np.ndarray:
 
     Random forest and XGBoost go straight to TreeExplainer. Bagging averages its trees' probabilities, so its
     SHAP values are the mean of the trees' values (exact). AdaBoost is explained as the estimator-weighted mean
-    of its stumps' probability SHAP values, an approximation of SAMME's weighted vote.
+    of its stumps' probability SHAP values, an approximation of SAMME's weighted vote. AdaBoost and XGBoost
+    values (vote / log-odds scale) are then rescaled by one least-squares factor so that their row sums track the
+    model's predicted probability: ranks are unchanged and the Borda threshold (0.01) means the same thing
+    (a probability contribution) for all four algorithms.
     """
     X = np.asarray(X, dtype=np.float64)
     if isinstance(model, BaggingClassifier | AdaBoostClassifier):
@@ -47,8 +50,24 @@ def tree_shap_values(model, X: pd.DataFrame | np.ndarray) -> np.ndarray:
         for (tree, features), weight in zip(members, weights, strict=True):
             part = _positive_class(shap.TreeExplainer(tree).shap_values(X[:, features]))
             total[:, features] += weight * part
-        return total / max(weights.sum(), 1e-12)
-    return _positive_class(shap.TreeExplainer(model).shap_values(X))
+        values = total / max(weights.sum(), 1e-12)
+        return _to_probability_scale(model, X, values) if isinstance(model, AdaBoostClassifier) else values
+    values = _positive_class(shap.TreeExplainer(model).shap_values(X))
+    if isinstance(model, RandomForestClassifier):
+        return values
+    return _to_probability_scale(model, X, values)
+
+
+def _to_probability_scale(model, X: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Multiply by the least-squares slope of predicted probability on the SHAP row sums (kept >= 0)."""
+    probability = model.predict_proba(X)[:, 1]
+    total = values.sum(axis=1)
+    centred = total - total.mean()
+    denominator = float(centred @ centred)
+    if denominator <= 0:
+        return values
+    slope = float((probability - probability.mean()) @ centred) / denominator
+    return values * max(slope, 0.0)
 
 
 def normalised_ranks(importance: Mapping[str, float], threshold: float = BORDA_THRESHOLD) -> dict[str, float]:
@@ -64,7 +83,9 @@ def normalised_ranks(importance: Mapping[str, float], threshold: float = BORDA_T
     return points
 
 
-def borda_count(importances: Mapping[str, Mapping[str, float]], threshold: float = BORDA_THRESHOLD) -> pd.DataFrame:
+def borda_count(
+    importances: Mapping[str, Mapping[str, float]], threshold: float = BORDA_THRESHOLD
+) -> pd.DataFrame:
     """Aggregate ranking over models: feature, score (sum of normalised ranks), n_models_ranked, rank (1 = top)."""
     features = sorted({f for imp in importances.values() for f in imp})
     score = dict.fromkeys(features, 0.0)
@@ -75,8 +96,14 @@ def borda_count(importances: Mapping[str, Mapping[str, float]], threshold: float
             score[feature] += points
             ranked[feature] += points > 0
     frame = pd.DataFrame(
-        {"feature": features, "score": [score[f] for f in features], "n_models_ranked": [ranked[f] for f in features]}
+        {
+            "feature": features,
+            "score": [score[f] for f in features],
+            "n_models_ranked": [ranked[f] for f in features],
+        }
     )
-    frame = frame.sort_values(["score", "feature"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
+    frame = frame.sort_values(["score", "feature"], ascending=[False, True], kind="mergesort").reset_index(
+        drop=True
+    )
     frame["rank"] = np.arange(1, len(frame) + 1)
     return frame

@@ -27,8 +27,17 @@ def table1(
             values = pd.to_numeric(profile[feature], errors="coerce")
             groups = [values[profile[outcome] == c].dropna() for c in classes]
             for c, g in zip(classes, groups, strict=True):
-                rows.append({"feature": feature, "value": "mean (sd)", "class": c, "n": len(g),
-                             "share": np.nan, "mean": g.mean(), "sd": g.std(ddof=1)})
+                rows.append(
+                    {
+                        "feature": feature,
+                        "value": "mean (sd)",
+                        "class": c,
+                        "n": len(g),
+                        "share": np.nan,
+                        "mean": g.mean(),
+                        "sd": g.std(ddof=1),
+                    }
+                )
             valid = [g for g in groups if len(g) > 1]
             p = float(stats.f_oneway(*valid).pvalue) if len(valid) >= 2 else np.nan
             tests.append({"feature": feature, "test": "anova", "p": p, "p_adjusted": p})
@@ -38,9 +47,24 @@ def table1(
         for value, row in counts.iterrows():
             for c in classes:
                 total = counts[c].sum()
-                rows.append({"feature": feature, "value": str(value), "class": c, "n": int(row[c]),
-                             "share": row[c] / total if total else np.nan, "mean": np.nan, "sd": np.nan})
+                rows.append(
+                    {
+                        "feature": feature,
+                        "value": str(value),
+                        "class": c,
+                        "n": int(row[c]),
+                        "share": row[c] / total if total else np.nan,
+                        "mean": np.nan,
+                        "sd": np.nan,
+                    }
+                )
         p = float(stats.chi2_contingency(counts.to_numpy())[1]) if counts.shape[0] > 1 else np.nan
-        tests.append({"feature": feature, "test": "chi2", "p": p,
-                      "p_adjusted": min(1.0, p * len(categorical)) if np.isfinite(p) else np.nan})
+        tests.append(
+            {
+                "feature": feature,
+                "test": "chi2",
+                "p": p,
+                "p_adjusted": min(1.0, p * len(categorical)) if np.isfinite(p) else np.nan,
+            }
+        )
     return pd.DataFrame(rows).merge(pd.DataFrame(tests), on="feature")

@@ -91,7 +91,9 @@ class ProfileEncoder(TransformerMixin, BaseEstimator):
         out = {}
         for col in self.columns:
             if col in self.codes_:
-                out[col] = X[col].astype("string").map(self.codes_[col]).fillna(-1).astype(np.float32).to_numpy()
+                out[col] = (
+                    X[col].astype("string").map(self.codes_[col]).fillna(-1).astype(np.float32).to_numpy()
+                )
             else:
                 out[col] = pd.to_numeric(X[col], errors="coerce").fillna(0).astype(np.float32).to_numpy()
         return pd.DataFrame(out, index=X.index)

@@ -212,7 +212,8 @@ class MDLClassifier(ClassifierMixin, BaseEstimator):
         )
 
     # -- estimator API ---------------------------------------------------------------------------------
-    def fit(self, X: MDLInputs, y, X_val: MDLInputs, y_val) -> MDLClassifier:
+    def fit(self, X: MDLInputs, y, X_val: MDLInputs, y_val, on_epoch=None) -> MDLClassifier:
+        """Train on (X, y), monitoring (X_val, y_val); `on_epoch()` is called after each epoch (progress)."""
         y = np.asarray(y, dtype=np.int64)
         y_val = np.asarray(y_val, dtype=np.int64)
         if len(np.unique(y)) < 2:
@@ -261,6 +262,8 @@ class MDLClassifier(ClassifierMixin, BaseEstimator):
                     self.best_val_loss_, self.best_epoch_ = val_loss, epoch
                     best_state = copy.deepcopy({k: v.detach().cpu() for k, v in net.state_dict().items()})
                 bar.advance(task)
+                if on_epoch is not None:
+                    on_epoch()
         net = net.cpu()
         net.load_state_dict(best_state)
         self.net_ = net.eval()
@@ -370,8 +373,7 @@ def grid_search(
             model = copy.deepcopy(base).set_params(
                 **params, epochs=grid.epochs, random_state=seed, progress=False
             )
-            model.fit(X_tr, y[train_idx], X_va, y[val_idx])
-            bar.advance(task, grid.epochs)
+            model.fit(X_tr, y[train_idx], X_va, y[val_idx], on_epoch=lambda: bar.advance(task))
             table.append(
                 {
                     "combo": i,

@@ -7,8 +7,11 @@ from k-means++ seeds and the lowest-inertia solution kept.
 Stability of a solution (Hennig 2007; Lange et al. 2004): refit on a bootstrap resample, assign every
 original patient with the refitted model, and compare with the full-data assignment by the adjusted Rand
 index (ARI); the mean over resamples is the stability. Choice of k over a range (default 2..6): among the
-k whose mean stability is at least `min_stability` (0.75), the one with the highest silhouette; when none
-reaches it, the most stable k.
+k whose silhouette shows some structure (>= `min_silhouette`, 0.1), the one with the highest mean
+stability; stabilities within `tie` (0.01) of the best count as tied and the higher silhouette wins. When
+no k reaches the silhouette floor, the most stable k. Stability leads because silhouette favours k = 2
+whenever two groups share one axis (here: two subgroups with high degeneration), while a k that splits a
+real group, or merges two, is unstable under resampling.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 from sklearn.preprocessing import RobustScaler
 
-MIN_STABILITY = 0.75
+MIN_SILHOUETTE = 0.1
+TIE = 0.01
 
 
 class RobustKMeans(ClusterMixin, BaseEstimator):
@@ -76,7 +80,8 @@ def choose_k(
     *,
     n_bootstrap: int = 50,
     n_init: int = 10,
-    min_stability: float = MIN_STABILITY,
+    min_silhouette: float = MIN_SILHOUETTE,
+    tie: float = TIE,
     seed: int = 0,
     progress=None,
 ) -> KChoice:
@@ -98,11 +103,12 @@ def choose_k(
         if progress is not None:
             progress.advance(task)
     table = pd.DataFrame(rows)
-    stable = table[table["stability_mean"] >= min_stability]
-    if len(stable):
-        k = int(stable.sort_values(["silhouette", "k"], ascending=[False, True]).iloc[0]["k"])
-        rule = f"highest silhouette among k with mean bootstrap ARI >= {min_stability}"
-    else:
-        k = int(table.sort_values(["stability_mean", "k"], ascending=[False, True]).iloc[0]["k"])
-        rule = f"no k reached mean bootstrap ARI {min_stability}; most stable k"
+    eligible = table[table["silhouette"] >= min_silhouette]
+    rule = f"highest mean bootstrap ARI among k with silhouette >= {min_silhouette} (ties within {tie}: higher silhouette)"
+    if eligible.empty:
+        eligible = table
+        rule = f"no k reached silhouette {min_silhouette}; highest mean bootstrap ARI"
+    best = eligible["stability_mean"].max()
+    tied = eligible[eligible["stability_mean"] >= best - tie]
+    k = int(tied.sort_values(["silhouette", "k"], ascending=[False, True]).iloc[0]["k"])
     return KChoice(k, table, models, rule)

@@ -48,11 +48,15 @@ def make_estimator(algorithm: str, seed: int):
     if algorithm == "random_forest":
         return RandomForestClassifier(random_state=seed, n_jobs=1)
     if algorithm == "bagging":
-        return BaggingClassifier(DecisionTreeClassifier(random_state=seed), random_state=seed, n_jobs=1)
+        return BaggingClassifier(
+            DecisionTreeClassifier(min_samples_leaf=5, random_state=seed), random_state=seed, n_jobs=1
+        )
     if algorithm == "adaboost":
         return AdaBoostClassifier(DecisionTreeClassifier(max_depth=1, random_state=seed), random_state=seed)
     if algorithm == "xgboost":
-        return XGBClassifier(random_state=seed, n_jobs=1, tree_method="hist", eval_metric="logloss", verbosity=0)
+        return XGBClassifier(
+            random_state=seed, n_jobs=1, tree_method="hist", eval_metric="logloss", verbosity=0
+        )
     raise ValueError(f"unknown algorithm '{algorithm}'; choose from: {', '.join(ALGORITHMS)}")
 
 
@@ -86,7 +90,9 @@ def tune_best_tree(X: np.ndarray, y: np.ndarray, grid: str, seed: int, n_folds: 
         scores[algorithm] = float(search.best_score_)
         # ties keep the earlier algorithm, so the choice is deterministic
         if best is None or search.best_score_ > best.cv_balanced_accuracy:
-            best = TunedTree(algorithm, dict(search.best_params_), float(search.best_score_), search.best_estimator_, {})
+            best = TunedTree(
+                algorithm, dict(search.best_params_), float(search.best_score_), search.best_estimator_, {}
+            )
     assert best is not None
     best.cv_by_algorithm = scores
     return best

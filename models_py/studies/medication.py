@@ -57,7 +57,7 @@ OUTCOMES: dict[str, tuple[tuple[str, ...], str]] = {
 }
 # the paper's Table 2 groups: best model per outcome, then three fixed predictor sets
 BORDA_GROUPS = ("best_balanced_accuracy", "tabular_text", "tabular", "text")
-SHAP_MAX_ROWS = 2000  # test rows explained per model (all when fewer)
+SHAP_MAX_ROWS = 500  # test rows explained per model (all when fewer)
 
 
 @dataclass
@@ -81,7 +81,9 @@ def _names(value, allowed: Sequence[str], what: str) -> list[str]:
     value = list(dict.fromkeys(value))
     unknown = [v for v in value if v not in allowed]
     if unknown or not value:
-        raise UserInputError(f"unknown {what} {', '.join(unknown) or '(none given)'}; choose from: {', '.join(allowed)}")
+        raise UserInputError(
+            f"unknown {what} {', '.join(unknown) or '(none given)'}; choose from: {', '.join(allowed)}"
+        )
     return value
 
 
@@ -89,7 +91,9 @@ def load_profile(marts_dir: Path) -> tuple[pd.DataFrame, dict[str, str]]:
     """The medication mart's rows with a report, checked; plus its sha256."""
     marts_dir = Path(marts_dir)
     if not marts_dir.is_dir():
-        raise UserInputError(f"marts folder {marts_dir} does not exist; build the marts first or pass --marts DIR")
+        raise UserInputError(
+            f"marts folder {marts_dir} does not exist; build the marts first or pass --marts DIR"
+        )
     profile = read_mart(marts_dir, MART, MART_COLUMNS)
     bad = sorted(set(profile["outcome"].astype(str)) - set(CLASSES))
     if bad:
@@ -99,7 +103,9 @@ def load_profile(marts_dir: Path) -> tuple[pd.DataFrame, dict[str, str]]:
         raise UserInputError(f"{MART}.split has value(s) {bad}; expected train and test")
     profile = profile[profile["has_mri_report"].fillna(False).astype(bool)].reset_index(drop=True)
     if profile.empty:
-        raise UserInputError(f"{MART} in {marts_dir} has no patient with an index MRI report; check the cohort")
+        raise UserInputError(
+            f"{MART} in {marts_dir} has no patient with an index MRI report; check the cohort"
+        )
     return profile, {MART: sha256_of(mart_path(marts_dir, MART))}
 
 
@@ -154,7 +160,9 @@ def _check_classes(profile: pd.DataFrame, outcomes: Sequence[str]) -> None:
                     "the cohort is too small for this outcome (drop it with --outcomes)"
                 )
         if min(np.bincount(y[split == "train"])) < 5:
-            raise UserInputError(f"outcome {outcome} has fewer than 5 training patients in a class; 5-fold CV needs more")
+            raise UserInputError(
+                f"outcome {outcome} has fewer than 5 training patients in a class; 5-fold CV needs more"
+            )
 
 
 def train_medication(
@@ -178,7 +186,11 @@ def train_medication(
     cfg = MedicationConfig(
         datatypes=_names(datatypes, tuple(DATATYPES), "datatype(s)"),
         outcomes=_names(outcomes, tuple(OUTCOMES), "outcome(s)"),
-        grid=grid, seed=int(seed), n_bootstrap=int(n_bootstrap), marts_dir=str(marts_dir), out_dir=str(out_dir),
+        grid=grid,
+        seed=int(seed),
+        n_bootstrap=int(n_bootstrap),
+        marts_dir=str(marts_dir),
+        out_dir=str(out_dir),
         n_jobs=int(n_jobs),
     )
     console = Console(stderr=True, quiet=not progress)
@@ -222,7 +234,11 @@ def train_medication(
         "n_patients": len(profile),
         "missing_before_imputation": missing,
         "imputer": {"targets": list(imputer.targets), "n_neighbors": imputer.n_neighbors},
-        "versions": {"python": platform.python_version(), "sklearn": sklearn.__version__, "shap": shap.__version__},
+        "versions": {
+            "python": platform.python_version(),
+            "sklearn": sklearn.__version__,
+            "shap": shap.__version__,
+        },
         "wall_seconds": round(time.perf_counter() - started, 1),
     }
     rp.write_json(run_dir / "config.json", config)
@@ -248,24 +264,54 @@ def _evaluate(results: list[dict], profile: pd.DataFrame, cfg: MedicationConfig)
         summary.insert(0, "outcome", r["outcome"])
         metrics.append(summary)
         tuned = r["tuned"]
-        models.append({"outcome": r["outcome"], "datatype": r["datatype"], "algorithm": tuned.algorithm,
-                       "params": str(tuned.params), "cv_balanced_accuracy": tuned.cv_balanced_accuracy,
-                       **{f"cv_{k}": v for k, v in tuned.cv_by_algorithm.items()},
-                       "n_train": int((~test).sum()), "n_test": int(test.sum()), "seconds": r["seconds"]})
+        models.append(
+            {
+                "outcome": r["outcome"],
+                "datatype": r["datatype"],
+                "algorithm": tuned.algorithm,
+                "params": str(tuned.params),
+                "cv_balanced_accuracy": tuned.cv_balanced_accuracy,
+                **{f"cv_{k}": v for k, v in tuned.cv_by_algorithm.items()},
+                "n_train": int((~test).sum()),
+                "n_test": int(test.sum()),
+                "seconds": r["seconds"],
+            }
+        )
         pred = r["score"] >= cfg.threshold
         for true in (0, 1):
             n_true = max(int((y == true).sum()), 1)
             for predicted in (0, 1):
-                confusion.append({"outcome": r["outcome"], "datatype": r["datatype"], "true": true,
-                                  "predicted": predicted,
-                                  "share": float(((y == true) & (pred == predicted)).sum() / n_true)})
-        predictions.append(pd.DataFrame({
-            "outcome": r["outcome"], "datatype": r["datatype"],
-            "patient_id": profile["patient_id"].to_numpy()[rows][test], "label": y, "score": r["score"],
-        }))
+                confusion.append(
+                    {
+                        "outcome": r["outcome"],
+                        "datatype": r["datatype"],
+                        "true": true,
+                        "predicted": predicted,
+                        "share": float(((y == true) & (pred == predicted)).sum() / n_true),
+                    }
+                )
+        predictions.append(
+            pd.DataFrame(
+                {
+                    "outcome": r["outcome"],
+                    "datatype": r["datatype"],
+                    "patient_id": profile["patient_id"].to_numpy()[rows][test],
+                    "label": y,
+                    "score": r["score"],
+                }
+            )
+        )
         mean_abs = np.abs(r["shap"]).mean(axis=0)
-        importance.append(pd.DataFrame({"outcome": r["outcome"], "datatype": r["datatype"],
-                                        "feature": r["columns"], "mean_abs_shap": mean_abs}))
+        importance.append(
+            pd.DataFrame(
+                {
+                    "outcome": r["outcome"],
+                    "datatype": r["datatype"],
+                    "feature": r["columns"],
+                    "mean_abs_shap": mean_abs,
+                }
+            )
+        )
     metrics_df = pd.concat(metrics, ignore_index=True)
     models_df = pd.DataFrame(models)
     importance_df = pd.concat(importance, ignore_index=True)
@@ -282,7 +328,11 @@ def _evaluate(results: list[dict], profile: pd.DataFrame, cfg: MedicationConfig)
 def best_datatype_per_outcome(metrics: pd.DataFrame) -> dict[str, str]:
     """The predictor set with the highest test balanced accuracy (bootstrap mean) for each outcome."""
     rows = metrics[(metrics["metric"] == "balanced_accuracy") & (metrics["statistic"] == "mean")]
-    best = rows.sort_values(["outcome", "value", "datatype"], ascending=[True, False, True]).groupby("outcome").head(1)
+    best = (
+        rows.sort_values(["outcome", "value", "datatype"], ascending=[True, False, True])
+        .groupby("outcome")
+        .head(1)
+    )
     return dict(zip(best["outcome"], best["datatype"], strict=True))
 
 
@@ -291,7 +341,9 @@ def _borda_groups(importance: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFra
     best = best_datatype_per_outcome(metrics)
     for group in BORDA_GROUPS:
         if group == "best_balanced_accuracy":
-            pick = importance[[best.get(o) == d for o, d in zip(importance["outcome"], importance["datatype"], strict=True)]]
+            pick = importance[
+                [best.get(o) == d for o, d in zip(importance["outcome"], importance["datatype"], strict=True)]
+            ]
         else:
             pick = importance[importance["datatype"] == group]
         if pick.empty:
@@ -314,9 +366,17 @@ def _write_outputs(run_dir: Path, results, tables, profile, X, cfg) -> None:
     tables["importance"].to_parquet(run_dir / "shap_importance.parquet", index=False)
     tables["borda"].to_parquet(run_dir / "borda_ranking.parquet", index=False)
     shap_long = [
-        pd.DataFrame({"outcome": r["outcome"], "datatype": r["datatype"],
-                      "patient_id": np.repeat(profile["patient_id"].to_numpy()[r["rows"]][r["shap_rows"]], len(r["columns"])),
-                      "feature": np.tile(r["columns"], len(r["shap_rows"])), "shap_value": r["shap"].ravel()})
+        pd.DataFrame(
+            {
+                "outcome": r["outcome"],
+                "datatype": r["datatype"],
+                "patient_id": np.repeat(
+                    profile["patient_id"].to_numpy()[r["rows"]][r["shap_rows"]], len(r["columns"])
+                ),
+                "feature": np.tile(r["columns"], len(r["shap_rows"])),
+                "shap_value": r["shap"].ravel(),
+            }
+        )
         for r in results
     ]
     pd.concat(shap_long, ignore_index=True).to_parquet(run_dir / "shap_values.parquet", index=False)
@@ -324,7 +384,9 @@ def _write_outputs(run_dir: Path, results, tables, profile, X, cfg) -> None:
     plots = run_dir / "plots"
     plots.mkdir()
     plot_parallel_coordinates(tables["metrics"], plots / "parallel_coordinates.png")
-    plot_confusion(tables["confusion"], best_datatype_per_outcome(tables["metrics"]), plots / "confusion_matrices.png")
+    plot_confusion(
+        tables["confusion"], best_datatype_per_outcome(tables["metrics"]), plots / "confusion_matrices.png"
+    )
     best = best_datatype_per_outcome(tables["metrics"])
     for r in results:
         if best.get(r["outcome"]) == r["datatype"]:
@@ -349,8 +411,14 @@ def plot_parallel_coordinates(metrics: pd.DataFrame, path: Path) -> None:
         for outcome, g in rows.groupby("outcome", sort=False):
             wide = g.pivot(index="datatype", columns="statistic", values="value").reindex(datatypes)
             x = np.arange(len(datatypes))
-            ax.errorbar(x, wide["mean"], yerr=[wide["mean"] - wide["p2_5"], wide["p97_5"] - wide["mean"]],
-                        marker="o", capsize=2, label=outcome)
+            ax.errorbar(
+                x,
+                wide["mean"],
+                yerr=[wide["mean"] - wide["p2_5"], wide["p97_5"] - wide["mean"]],
+                marker="o",
+                capsize=2,
+                label=outcome,
+            )
         ax.set_xticks(np.arange(len(datatypes)), datatypes, rotation=45, ha="right", fontsize=8)
         ax.set_title(metric)
         ax.set_ylim(0, 1)
@@ -365,11 +433,15 @@ def plot_confusion(confusion: pd.DataFrame, best: dict[str, str], path: Path) ->
     fig, axes = plt.subplots(1, max(len(best), 1), figsize=(3.2 * max(len(best), 1), 3.2), squeeze=False)
     for ax, (outcome, datatype) in zip(axes[0], best.items(), strict=False):
         g = confusion[(confusion["outcome"] == outcome) & (confusion["datatype"] == datatype)]
-        matrix = g.pivot(index="true", columns="predicted", values="share").reindex(index=[0, 1], columns=[0, 1])
+        matrix = g.pivot(index="true", columns="predicted", values="share").reindex(
+            index=[0, 1], columns=[0, 1]
+        )
         ax.imshow(matrix.to_numpy(), vmin=0, vmax=1, cmap="Blues")
         for (i, j), v in np.ndenumerate(matrix.to_numpy()):
             ax.text(j, i, f"{v:.2f}", ha="center", va="center")
-        ax.set(xticks=[0, 1], yticks=[0, 1], xlabel="predicted", ylabel="true", title=f"{outcome}\n{datatype}")
+        ax.set(
+            xticks=[0, 1], yticks=[0, 1], xlabel="predicted", ylabel="true", title=f"{outcome}\n{datatype}"
+        )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -379,11 +451,18 @@ def _report_markdown(config: dict, tables: dict[str, pd.DataFrame], profile: pd.
     metrics = tables["metrics"]
     counts = profile.groupby(["split", "outcome"]).size().rename("n").reset_index()
     counts["n"] = counts["n"].map(ev.mask_count)
-    wide = metrics[metrics["statistic"].isin(["mean", "p2_5", "p97_5"])].pivot_table(
-        index=["outcome", "datatype", "metric"], columns="statistic", values="value"
-    ).reset_index()
-    wide["value"] = [f"{m:.3f} [{lo:.3f}, {hi:.3f}]" for m, lo, hi in zip(wide["mean"], wide["p2_5"], wide["p97_5"], strict=True)]
-    perf = wide[wide["metric"].isin(PLOT_METRICS)].pivot(index=["outcome", "datatype"], columns="metric", values="value")
+    wide = (
+        metrics[metrics["statistic"].isin(["mean", "p2_5", "p97_5"])]
+        .pivot_table(index=["outcome", "datatype", "metric"], columns="statistic", values="value")
+        .reset_index()
+    )
+    wide["value"] = [
+        f"{m:.3f} [{lo:.3f}, {hi:.3f}]"
+        for m, lo, hi in zip(wide["mean"], wide["p2_5"], wide["p97_5"], strict=True)
+    ]
+    perf = wide[wide["metric"].isin(PLOT_METRICS)].pivot(
+        index=["outcome", "datatype"], columns="metric", values="value"
+    )
     perf = perf[list(PLOT_METRICS)].reset_index()
     models = tables["models"][["outcome", "datatype", "algorithm", "params", "cv_balanced_accuracy"]]
     borda = tables["borda"]
@@ -431,7 +510,11 @@ def summary_table(run_dir: Path) -> Table:
     for outcome, datatype in best.items():
         cells = []
         for metric in ("balanced_accuracy", "auc", "f1"):
-            g = metrics[(metrics["outcome"] == outcome) & (metrics["datatype"] == datatype) & (metrics["metric"] == metric)]
+            g = metrics[
+                (metrics["outcome"] == outcome)
+                & (metrics["datatype"] == datatype)
+                & (metrics["metric"] == metric)
+            ]
             v = dict(zip(g["statistic"], g["value"], strict=True))
             cells.append(f"{v['mean']:.3f} [{v['p2_5']:.3f}, {v['p97_5']:.3f}]")
         table.add_row(outcome, datatype, *cells)

@@ -18,6 +18,7 @@ the paper. Metrics use the fixed 0.5 threshold documented in models_py/evaluate.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import time
 from collections.abc import Sequence
@@ -484,8 +485,11 @@ def train_surgery(
     vectors = None
     if any(MODEL_SPECS[m].kind == "mdl" and "text" in MODEL_SPECS[m].modalities for m in cfg.models):
         console.print("word2vec on the report corpus (cached by corpus hash)")
+        cache = Path(out_dir) / "_cache"
+        cache.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(cache, 0o700)  # vectors are learned from patient text: owner-only, like run folders
         vectors, kv_path = load_or_train_word2vec(
-            marts.corpus, Path(out_dir) / "_cache" / "word2vec", Word2VecConfig(**cfg.word2vec)
+            marts.corpus, cache / "word2vec", Word2VecConfig(**cfg.word2vec)
         )
         copy_vectors(kv_path, run_dir / "embeddings")
 

@@ -1,0 +1,407 @@
+"""Multimodal low-back-pain stratification (seeds/001_052d89f173b9bcf3.txt) on mart_stratification_features.
+
+Steps: complete cases -> robust k-means for k = 2..6 (silhouette + bootstrap stability, models/robust_kmeans)
+-> cluster profiles with Kruskal-Wallis / chi-squared tests (Bonferroni) -> multinomial logistic regression
+predicting the cluster from SBT-based and Örebro-based feature sets (repeated stratified 5-fold accuracy)
+-> decision curves for persistent bothersome LBP: stratified strategy (out-of-fold outcome rate of the
+patient's cluster) and the STarT Back risk group against treat-all / treat-none, with bootstrap intervals.
+
+Clustering inputs: Pfirrmann grade and facet tropism per level, current smoking, male sex, BMI and the
+Örebro and STarT Back item scores (items rather than totals, so the psychosocial domain is not outweighed
+by ten imaging columns). LBP frequency and bothersomeness characterise the clusters and are never inputs.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import sklearn
+from rich.console import Console
+from rich.table import Table
+from scipy import stats
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import adjusted_rand_score
+from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
+
+from models_py import report as rp
+from models_py.errors import UserInputError
+from models_py.evaluate import mask_count
+from models_py.evaluate_dca import TREAT_ALL, TREAT_NONE, decision_curves
+from models_py.marts import mart_path, read_mart, sha256_of
+from models_py.models.robust_kmeans import choose_k
+from models_py.progress import progress_bar
+
+STUDY = "stratification"
+MART = "mart_stratification_features"
+LEVELS = ("l1_l2", "l2_l3", "l3_l4", "l4_l5", "l5_s1")
+IMAGING = tuple(f"dd_{lv}" for lv in LEVELS) + tuple(f"ft_{lv}" for lv in LEVELS)
+DEMOGRAPHIC = ("smoking_current", "male", "bmi")
+OREBRO_ITEMS = tuple(f"orebro_q{i}" for i in range(1, 11))
+SBT_ITEMS = tuple(f"sbt_q{i}" for i in range(1, 10))
+CLUSTER_FEATURES = IMAGING + DEMOGRAPHIC + OREBRO_ITEMS + SBT_ITEMS
+FEATURE_SETS = {
+    "sbt_based": IMAGING + DEMOGRAPHIC + SBT_ITEMS,
+    "orebro_based": IMAGING + DEMOGRAPHIC + OREBRO_ITEMS,
+}
+PROFILE_CONTINUOUS = (
+    IMAGING
+    + ("bmi", "age_at_visit", "orebro_total", "sbt_total", "sbt_psychosocial")
+    + ("lbp_frequency", "lbp_bothersomeness")
+)
+PROFILE_CATEGORICAL = ("sex", "smoking", "sbt_risk_group", "persistent_bothersome_lbp")
+MART_COLUMNS = (
+    ("patient_id", "sex", "age_at_visit", "smoking", "smoking_current", "bmi", "complete_case")
+    + IMAGING
+    + OREBRO_ITEMS
+    + SBT_ITEMS
+    + ("orebro_total", "sbt_total", "sbt_psychosocial", "sbt_risk_group")
+    + ("lbp_frequency", "lbp_bothersomeness", "persistent_bothersome_lbp")
+)
+MIN_PATIENTS = 30
+
+
+@dataclass(frozen=True)
+class StratConfig:
+    seed: int = 0
+    ks: tuple[int, ...] = (2, 3, 4, 5, 6)
+    n_init: int = 10
+    stability_bootstrap: int = 30
+    cv_folds: int = 5
+    cv_repeats: int = 5
+    dca_bootstrap: int = 500
+    thresholds: tuple[float, ...] = tuple(np.round(np.arange(0.05, 0.81, 0.01), 2))
+
+
+def load_features(marts_dir: Path) -> tuple[pd.DataFrame, int, str]:
+    """Complete cases of the mart, the number left out, and the mart's sha256."""
+    frame = read_mart(Path(marts_dir), MART, MART_COLUMNS)
+    digest = sha256_of(mart_path(Path(marts_dir), MART))
+    complete = frame[frame["complete_case"].fillna(False).astype(bool)].copy()
+    complete["male"] = (complete["sex"] == "M").astype(float)
+    # a complete case may have up to orebro_max_missing_items blank Örebro items (the total is prorated);
+    # the same proration fills a blank item with the mean of the patient's answered item scores
+    items = complete[list(OREBRO_ITEMS)].astype(float)
+    complete[list(OREBRO_ITEMS)] = items.T.fillna(items.mean(axis=1)).T
+    complete["persistent_bothersome_lbp"] = complete["persistent_bothersome_lbp"].astype(int)
+    if len(complete) < MIN_PATIENTS:
+        raise UserInputError(
+            f"{MART} has {mask_count(len(complete))} complete cases; at least {MIN_PATIENTS} are needed "
+            "(check the study's questionnaires and imaging measurements were loaded)"
+        )
+    return complete.sort_values("patient_id").reset_index(drop=True), len(frame) - len(complete), digest
+
+
+def cluster_profiles(frame: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
+    """One row per variable: per-cluster summary, test, p and Bonferroni-adjusted p."""
+    clusters = sorted(np.unique(labels))
+    n_tests = len(PROFILE_CONTINUOUS) + len(PROFILE_CATEGORICAL)
+    rows = []
+    for col in PROFILE_CONTINUOUS:
+        groups = [frame.loc[labels == c, col].astype(float).to_numpy() for c in clusters]
+        p = float(stats.kruskal(*groups).pvalue) if all(len(np.unique(g)) for g in groups) else np.nan
+        cells = {
+            f"cluster_{c}": f"{np.median(g):.1f} ({np.percentile(g, 25):.1f}-{np.percentile(g, 75):.1f})"
+            for c, g in zip(clusters, groups, strict=True)
+        }
+        rows.append({"variable": col, "summary": "median (IQR)", **cells, "test": "Kruskal-Wallis", "p": p})
+    for col in PROFILE_CATEGORICAL:
+        values = frame[col].astype("string").fillna("missing")
+        table = pd.crosstab(values, labels)
+        p = float(stats.chi2_contingency(table.to_numpy()).pvalue) if table.shape[0] > 1 else np.nan
+        top = table.index[0] if col != "persistent_bothersome_lbp" else "1"
+        share = table.loc[top] / table.sum(axis=0) if top in table.index else table.iloc[0] * 0
+        cells = {f"cluster_{c}": f"{100 * share.get(c, 0):.0f} %" for c in clusters}
+        rows.append(
+            {"variable": f"{col} = {top}", "summary": "% of cluster", **cells, "test": "chi-squared", "p": p}
+        )
+    out = pd.DataFrame(rows)
+    out["p_bonferroni"] = np.minimum(1.0, out["p"] * n_tests)
+    return out
+
+
+def name_clusters(frame: pd.DataFrame, labels: np.ndarray) -> dict[int, str]:
+    """Describe each cluster by its mean degeneration and Örebro total relative to the whole sample."""
+    dd = frame[[f"dd_{lv}" for lv in LEVELS]].mean(axis=1)
+    z_dd = (dd - dd.mean()) / dd.std()
+    z_ps = (frame["orebro_total"] - frame["orebro_total"].mean()) / frame["orebro_total"].std()
+    names = {}
+    for c in np.unique(labels):
+        d, s = z_dd[labels == c].mean(), z_ps[labels == c].mean()
+        names[int(c)] = (
+            "mixed"
+            if d > 0 and s > 0
+            else "degenerative"
+            if d > 0
+            else "psychosocial"
+            if s > 0
+            else "low burden"
+        )
+    return names
+
+
+def out_of_fold_group_rate(groups: np.ndarray, y: np.ndarray, folds: int, seed: int) -> np.ndarray:
+    """Risk = outcome rate of the patient's group in the other folds (no patient sees its own label)."""
+    risk = np.empty(len(y))
+    splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    for train, test in splitter.split(np.zeros(len(y)), y):
+        overall = y[train].mean()
+        rates = pd.Series(y[train]).groupby(groups[train]).mean()
+        risk[test] = pd.Series(groups[test]).map(rates).fillna(overall).to_numpy()
+    return np.clip(risk, 1e-6, 1 - 1e-6)
+
+
+def train_stratification(
+    marts_dir: Path,
+    out_dir: Path,
+    *,
+    seed: int = 0,
+    progress: bool = True,
+    truth_dir: Path | None = None,
+    config: StratConfig | None = None,
+) -> Path:
+    """Cluster, profile, validate and run the decision curves; return the run folder.
+
+    truth_dir: the generator's `truth/` folder; when given, the adjusted Rand index against the planted
+    subgroups is reported (synthetic data only).
+    """
+    started = time.perf_counter()
+    cfg = config or StratConfig(seed=seed)
+    console = Console(stderr=True, quiet=not progress)
+    frame, n_incomplete, digest = load_features(marts_dir)
+    console.print(
+        f"[bold]stratification[/]: {mask_count(len(frame))} complete cases "
+        f"({mask_count(n_incomplete)} incomplete left out)"
+    )
+    X = frame[list(CLUSTER_FEATURES)].to_numpy(float)
+    y = frame["persistent_bothersome_lbp"].to_numpy(int)
+    # k-means on 2 cores: BLAS/OpenMP oversubscription makes many small fits 50x slower
+    with threadpool_limits(1), progress_bar(progress) as bar:
+        choice = choose_k(
+            X,
+            list(cfg.ks),
+            n_bootstrap=cfg.stability_bootstrap,
+            n_init=cfg.n_init,
+            seed=cfg.seed,
+            progress=bar,
+        )
+        labels = choice.models[choice.k].labels_
+        names = name_clusters(frame, labels)
+        profiles = cluster_profiles(frame, labels)
+        cv = RepeatedStratifiedKFold(n_splits=cfg.cv_folds, n_repeats=cfg.cv_repeats, random_state=cfg.seed)
+        accuracy = {}
+        task = bar.add_task("multinomial logistic regression", total=len(FEATURE_SETS))
+        for name, cols in FEATURE_SETS.items():
+            model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000))
+            scores = cross_val_score(
+                model, frame[list(cols)].to_numpy(float), labels, cv=cv, scoring="accuracy"
+            )
+            accuracy[name] = {
+                "mean": float(scores.mean()),
+                "sd": float(scores.std(ddof=1)),
+                "n_fits": len(scores),
+            }
+            bar.advance(task)
+    risks = {
+        "stratified": out_of_fold_group_rate(labels, y, cfg.cv_folds, cfg.seed),
+        "sbt_risk_group": out_of_fold_group_rate(
+            frame["sbt_risk_group"].astype(str).to_numpy(), y, cfg.cv_folds, cfg.seed
+        ),
+    }
+    curves = decision_curves(y, risks, cfg.thresholds, n_bootstrap=cfg.dca_bootstrap, seed=cfg.seed)
+
+    ari = None
+    if truth_dir is not None:
+        ari = _truth_ari(Path(truth_dir), frame["patient_id"], labels)
+
+    run_dir = rp.make_run_dir(Path(out_dir), f"{STUDY}-seed{cfg.seed}")
+    rp.write_json(run_dir / "marts.json", {"marts_dir": str(marts_dir), "sha256": {MART: digest}})
+    pd.DataFrame({"patient_id": frame["patient_id"], "cluster": labels}).to_parquet(
+        run_dir / "clusters.parquet", index=False
+    )
+    choice.table.to_parquet(run_dir / "k_selection.parquet", index=False)
+    profiles.to_parquet(run_dir / "profiles.parquet", index=False)
+    curves.to_parquet(run_dir / "decision_curves.parquet", index=False)
+    sizes = {int(c): int((labels == c).sum()) for c in np.unique(labels)}
+    _plot_k(choice.table, run_dir / "k_selection.png")
+    _plot_profiles(frame, labels, names, run_dir / "profiles.png")
+    _plot_decision_curves(curves, run_dir / "decision_curves.png")
+    summary = {
+        "study": STUDY,
+        "config": asdict(cfg),
+        "n_complete": len(frame),
+        "n_incomplete": n_incomplete,
+        "k": choice.k,
+        "k_rule": choice.rule,
+        "cluster_sizes": sizes,
+        "cluster_names": names,
+        "accuracy": accuracy,
+        "outcome_prevalence": float(y.mean()),
+        "ari_vs_truth": ari,
+        "versions": {
+            "python": platform.python_version(),
+            "sklearn": sklearn.__version__,
+            "numpy": np.__version__,
+        },
+        "seconds_total": time.perf_counter() - started,
+    }
+    rp.write_json(run_dir / "config.json", summary)
+    (run_dir / "report.md").write_text(_report(summary, choice.table, profiles, curves))
+    console.print(f"run folder: {run_dir}")
+    return run_dir
+
+
+def _truth_ari(truth_dir: Path, patient_ids: pd.Series, labels: np.ndarray) -> float:
+    path = truth_dir / "stratification.parquet"
+    if not path.exists():
+        raise UserInputError(f"no {path}; pass the generator's truth/ folder or leave out --truth")
+    truth = pd.read_parquet(path, columns=["patient_id", "subgroup"]).set_index("patient_id")["subgroup"]
+    planted = truth.reindex(patient_ids.to_numpy())
+    known = planted.notna().to_numpy()
+    return float(adjusted_rand_score(planted[known], labels[known]))
+
+
+def _plot_k(table: pd.DataFrame, path: Path) -> None:
+    fig, ax = rp.plt.subplots(figsize=(5.5, 4))
+    ax.plot(table["k"], table["silhouette"], marker="o", label="silhouette")
+    ax.errorbar(
+        table["k"],
+        table["stability_mean"],
+        yerr=[
+            table["stability_mean"] - table["stability_p2_5"],
+            table["stability_p97_5"] - table["stability_mean"],
+        ],
+        marker="s",
+        capsize=3,
+        label="bootstrap stability (ARI)",
+    )
+    ax.set(xlabel="k", ylabel="score", title="Choice of k")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    rp.plt.close(fig)
+
+
+def _plot_profiles(frame: pd.DataFrame, labels: np.ndarray, names: dict[int, str], path: Path) -> None:
+    cols = [
+        "dd_l4_l5",
+        "dd_l5_s1",
+        "ft_l4_l5",
+        "bmi",
+        "smoking_current",
+        "male",
+        "orebro_total",
+        "sbt_total",
+        "lbp_bothersomeness",
+    ]
+    z = (frame[cols] - frame[cols].mean()) / frame[cols].std().replace(0, 1)
+    fig, ax = rp.plt.subplots(figsize=(8, 4))
+    width = 0.8 / len(names)
+    for i, c in enumerate(sorted(names)):
+        ax.bar(
+            np.arange(len(cols)) + i * width, z[labels == c].mean(), width, label=f"cluster {c} ({names[c]})"
+        )
+    ax.set_xticks(np.arange(len(cols)) + 0.4 - width / 2, cols, rotation=30, ha="right", fontsize=8)
+    ax.axhline(0, color="grey", linewidth=0.8)
+    ax.set(ylabel="mean z-score", title="Cluster profiles")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    rp.plt.close(fig)
+
+
+def _plot_decision_curves(curves: pd.DataFrame, path: Path) -> None:
+    fig, ax = rp.plt.subplots(figsize=(6, 4.5))
+    for name, rows in curves.groupby("strategy", sort=False):
+        ax.plot(rows["threshold"], rows["net_benefit"], label=name)
+        if name != TREAT_NONE:
+            ax.fill_between(rows["threshold"], rows["p2_5"], rows["p97_5"], alpha=0.15)
+    top = curves["net_benefit"].max()
+    ax.set(
+        ylim=(-0.05, top + 0.05),
+        xlabel="Threshold probability",
+        ylabel="Net benefit",
+        title="Decision curves",
+    )
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    rp.plt.close(fig)
+
+
+def _report(summary: dict, k_table: pd.DataFrame, profiles: pd.DataFrame, curves: pd.DataFrame) -> str:
+    names = summary["cluster_names"]
+    sizes = ", ".join(
+        f"cluster {c} ({names[c]}): {mask_count(n)}" for c, n in summary["cluster_sizes"].items()
+    )
+    picks = curves[curves["threshold"].round(2).isin([0.1, 0.2, 0.3, 0.4, 0.5])]
+    wide = picks.pivot(index="threshold", columns="strategy", values="net_benefit").reset_index()
+    lines = [
+        "# Multimodal LBP stratification",
+        "",
+        f"Complete cases: {mask_count(summary['n_complete'])} (left out, incomplete: {mask_count(summary['n_incomplete'])}).",
+        f"Chosen k = {summary['k']} ({summary['k_rule']}). {sizes}.",
+    ]
+    if summary["ari_vs_truth"] is not None:
+        lines.append(f"Adjusted Rand index against the planted subgroups: {summary['ari_vs_truth']:.3f}.")
+    lines += ["", "## Choice of k", "", rp.markdown_table(k_table, ".3f"), "", "![k](k_selection.png)", ""]
+    lines += [
+        "## Cluster profiles (Bonferroni over all tests)",
+        "",
+        rp.markdown_table(profiles, ".3g"),
+        "",
+        "![profiles](profiles.png)",
+        "",
+    ]
+    acc = pd.DataFrame(
+        [
+            {"feature set": k, "mean accuracy": v["mean"], "sd": v["sd"], "folds": v["n_fits"]}
+            for k, v in summary["accuracy"].items()
+        ]
+    )
+    lines += [
+        "## Predicting cluster membership (multinomial logistic regression, repeated 5-fold CV)",
+        "",
+        rp.markdown_table(acc, ".3f"),
+        "",
+    ]
+    lines += [
+        "## Decision curves: persistent bothersome LBP",
+        "",
+        f"Outcome prevalence {summary['outcome_prevalence']:.3f}. Risk of a strategy = out-of-fold outcome rate of the patient's group; "
+        f"{TREAT_ALL} treats everyone, {TREAT_NONE} no one. Intervals: percentile bootstrap (decision_curves.parquet).",
+        "",
+        rp.markdown_table(wide, ".4f"),
+        "",
+        "![decision curves](decision_curves.png)",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def summary_table(run_dir: Path) -> Table:
+    """k, cluster sizes, CV accuracy and ARI of a finished run, for the CLI."""
+    try:
+        summary = json.loads((Path(run_dir) / "config.json").read_text())
+    except FileNotFoundError:
+        raise UserInputError(
+            f"{run_dir} is not a finished stratification run folder (missing config.json)"
+        ) from None
+    table = Table(title=f"Stratification: k = {summary['k']}")
+    table.add_column("Item")
+    table.add_column("Value", justify="right")
+    for c, n in summary["cluster_sizes"].items():
+        table.add_row(f"cluster {c} ({summary['cluster_names'][c]})", mask_count(n))
+    for name, acc in summary["accuracy"].items():
+        table.add_row(f"accuracy, {name}", f"{acc['mean']:.3f} ± {acc['sd']:.3f}")
+    if summary["ari_vs_truth"] is not None:
+        table.add_row("ARI vs planted subgroups", f"{summary['ari_vs_truth']:.3f}")
+    return table

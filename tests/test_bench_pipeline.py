@@ -1,0 +1,29 @@
+"""The benchmark at a tiny scale, end to end: the pandas baseline must produce exactly the warehouse's
+surgery cohorts and patient-level code features before any speed-up is reported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rich.progress import Progress
+
+from bench import report
+from bench.run import Settings, bench_scale, results_path
+
+
+@pytest.mark.slow
+def test_tiny_benchmark_checks_the_pandas_baseline_row_for_row(tmp_path: Path) -> None:
+    settings = Settings(seed=3, train=False, lasso_repeats=1, mdl_epochs=1)
+    with Progress(disable=True) as progress:
+        result = bench_scale(2_000, settings, progress, cache_dir=tmp_path)
+
+    baseline = report.stage(result, "pandas_baseline")
+    assert baseline["details"]["differences"] == []
+    assert baseline["details"]["equal"] is True
+    stages = [s["stage"] for s in result["stages"]]
+    assert stages == ["generate", "load", "build", "floor", "pandas_baseline"]
+    assert all(s["wall_s"] > 0 and s["peak_rss_bytes"] > 0 for s in result["stages"])
+    assert report.stage(result, "build")["details"]["models"], "per-model dbt timings were read"
+    assert results_path(2_000, 3, tmp_path).exists()
+    assert "pandas baseline / lumbar" in report.render([result])
