@@ -32,6 +32,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ingest.privacy import suppress
+
 METRICS = ("recall", "specificity", "balanced_accuracy", "precision", "f1", "auc", "auprc")
 DEFAULT_THRESHOLD = 0.5
 STATISTICS = ("point", "mean", "sd", "p2_5", "p97_5", "n_valid")
@@ -40,9 +42,8 @@ _CELLS_PER_CHUNK = 4_000_000  # bootstrap rows x patients processed at once (~10
 
 
 def mask_count(n: int) -> str:
-    """Small-cell suppression for printed reports: counts 1..10 print as '<11'."""
-    n = int(n)
-    return "<11" if 1 <= n <= 10 else str(n)
+    """Small-cell suppression for printed reports: counts 1..10 print as '<11' (threshold configurable)."""
+    return suppress(int(n)).replace(",", "")
 
 
 def _check(y: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
