@@ -66,7 +66,8 @@ def compare_frames(name: str, expected: pd.DataFrame, actual: pd.DataFrame) -> l
         return [Difference(name, f"key ({', '.join(key)}) is not unique")]
     problems = []
     for col in columns:
-        unequal = int((e[col].fillna("<null>") != a[col].fillna("<null>")).sum())
+        # values are plain Python objects with None for null, so None == None and no NaN surprises
+        unequal = sum(x != y for x, y in zip(e[col].tolist(), a[col].tolist(), strict=True))
         if unequal:
             problems.append(Difference(name, f"column {col} differs on {unequal:,} of {len(e):,} rows"))
     return problems

@@ -84,8 +84,30 @@ def bench_scale(
     _fresh_warehouse(warehouse, marts)
 
     stages: list[StageResult] = [dataset.generate]
+    path = results_path(n_patients, settings.seed, cache_dir)
+
+    def save(complete: bool = False) -> dict[str, Any]:
+        """Write the result after every stage, so a long run that fails late keeps what it measured."""
+        result = {
+            "n_patients": n_patients,
+            "seed": settings.seed,
+            "complete": complete,
+            "measured_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "generate_cached": dataset.cached,
+            "row_counts": dataset.row_counts,
+            "n_events": dataset.n_events,
+            "machine": report.machine_info(),
+            "duckdb_settings": report.duckdb_settings(),
+            "stages": [s.to_json() for s in stages],
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result, indent=2))
+        return result
+
     step("load")
-    stages.append(run_stage("load", n_patients, lumbar_argv("load", str(dataset.raw_dir), "--warehouse", str(warehouse)), logs / "load.log"))  # fmt: skip
+    load_argv = lumbar_argv("load", str(dataset.raw_dir), "--warehouse", str(warehouse))
+    stages.append(run_stage("load", n_patients, load_argv, logs / "load.log"))
+    save()
     step("dbt build + Parquet marts")
     build = run_stage(
         "build", n_patients,
@@ -93,6 +115,7 @@ def bench_scale(
     )  # fmt: skip
     build.details = read_run_results(_run_results_path(warehouse))
     stages.append(build)
+    save()
 
     step("single-scan floor")
     floor = run_stage(
@@ -103,6 +126,7 @@ def bench_scale(
     )  # fmt: skip
     floor.details["threads"] = duckdb_threads()
     stages.append(floor)
+    save()
 
     step("pandas baseline")
     baseline_dir = work / "pandas_baseline"
@@ -117,27 +141,14 @@ def bench_scale(
     baseline.details["equal"] = not differences
     baseline.details["differences"] = [f"{d.output}: {d.message}" for d in differences]
     stages.append(baseline)
+    save()
 
     if settings.train:
         step("trainer timings (early task: LASSO selection, word2vec, MDL epochs)")
         stages.append(_train(n_patients, marts, work, settings))
 
     progress.update(task, description=f"{n_patients:,} patients: done", total=1, completed=1)
-    result = {
-        "n_patients": n_patients,
-        "seed": settings.seed,
-        "measured_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "generate_cached": dataset.cached,
-        "row_counts": dataset.row_counts,
-        "n_events": dataset.n_events,
-        "machine": report.machine_info(),
-        "duckdb_settings": report.duckdb_settings(),
-        "stages": [s.to_json() for s in stages],
-    }
-    path = results_path(n_patients, settings.seed, cache_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=2))
-    return result
+    return save(complete=True)
 
 
 def duckdb_threads() -> int:

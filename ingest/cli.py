@@ -155,6 +155,50 @@ def train_surgery(
     console.print(f"run folder: {run_dir}")
 
 
+@train_app.command("medication")
+@user_errors
+def train_medication(
+    datatypes: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated predictor sets (tabular_text, tabular, text, ...). Default: all six."
+        ),
+    ] = None,
+    outcomes: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated outcomes (none_vs_nsaids, ..., rest_vs_opioids). Default: all six."
+        ),
+    ] = None,
+    grid: Annotated[str, typer.Option(help="small (demo) or paper (full hyper-parameter grids).")] = "small",
+    marts_dir: Annotated[Path | None, typer.Option("--marts-dir", help="Folder of Parquet marts.")] = None,
+    warehouse: WarehouseOpt = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where run folders go.")] = Path("runs"),
+    seed: Annotated[int, typer.Option(help="Seed for imputation, CV folds, bootstrap and trees.")] = 0,
+    n_bootstrap: Annotated[int, typer.Option("--bootstrap", min=10, help="Bootstrap resamples.")] = 1000,
+) -> None:
+    """Medication class for chronic low back pain: tree models one-vs-one / one-vs-rest, SHAP, Borda."""
+    grid = _choice("grid", grid, ("small", "paper"))
+    from models_py.studies.medication import summary_table
+    from models_py.studies.medication import train_medication as run
+
+    run_dir = run(
+        marts_dir or default_marts_dir(_warehouse(warehouse)),
+        out,
+        datatypes=_csv(datatypes),
+        outcomes=_csv(outcomes),
+        grid=grid,
+        seed=seed,
+        n_bootstrap=n_bootstrap,
+    )
+    console.print(summary_table(run_dir))
+    console.print(f"run folder: {run_dir}")
+
+
+def _csv(value: str | None) -> list[str] | None:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+
+
 @app.command()
 @user_errors
 def demo(

@@ -292,7 +292,7 @@ def candidates(
     c = index.merge(pts[["patient_id", "site", "death_date"]], on="patient_id")
     c["is_ldh_lss"] = c["patient_id"].isin(ldh["patient_id"])
     c = c.merge(ops, on="patient_id", how="left")
-    c["has_prior_decompression"] = c["has_prior_decompression"].fillna(False).astype(bool)
+    c["has_prior_decompression"] = c["has_prior_decompression"].eq(True)  # no decompression row: False
     d = c["days_to_surgery"]
     c["surgery_timing"] = np.select(
         [d.isna(), d <= early_end, d.between(late_start, late_end)], ["none", "early", "late"], "after_window"

@@ -4,20 +4,29 @@
   normalised form: upper case, letters and digits only.
 #}
 {% macro normalise_code(expr) -%}
-    {{ regexp_replace_all(
-        regexp_replace_all(
-            'upper(trim(' ~ expr ~ '))',
-            '^(ICD-?10-?(CM|PCS)?|ICD-?9-?(CM|PCS)?|CPT-?4?|HCPCS|SNOMED-?(CT)?)[:= ]+',
+    {#- Most codes only need upper case without dots, spaces or dashes (translate is cheap); the regular
+        expressions run only for codes with a system prefix or other stray characters. -#}
+    {%- set simple = "translate(upper(trim(" ~ expr ~ ")), '. -', '')" -%}
+    case
+        when {{ regexp_matches(simple, '^[A-Z0-9]*$') }} and upper(trim({{ expr }})) not like 'ICD%'
+             and upper(trim({{ expr }})) not like 'CPT%' and upper(trim({{ expr }})) not like 'HCPCS%'
+             and upper(trim({{ expr }})) not like 'SNOMED%'
+            then {{ simple }}
+        else {{ regexp_replace_all(
+            regexp_replace_all(
+                'upper(trim(' ~ expr ~ '))',
+                '^(ICD-?10-?(CM|PCS)?|ICD-?9-?(CM|PCS)?|CPT-?4?|HCPCS|SNOMED-?(CT)?)[:= ]+',
+                ''
+            ),
+            '[^A-Z0-9]',
             ''
-        ),
-        '[^A-Z0-9]',
-        ''
-    ) }}
+        ) }}
+    end
 {%- endmacro %}
 
 {# Source spellings of a code system ("ICD-10-CM", "icd10", "CPT4", "SNOMED CT") to the contract names. #}
 {% macro normalise_code_system(expr) -%}
-    {%- set cleaned = regexp_replace_all('upper(trim(' ~ expr ~ '))', '[^A-Z0-9]', '') -%}
+    {%- set cleaned = "translate(upper(trim(" ~ expr ~ ")), '-_ .', '')" -%}
     case {{ cleaned }}
         when 'ICD9' then 'ICD9CM'
         when 'ICD9CM' then 'ICD9CM'

@@ -5,5 +5,6 @@
   the Python featuriser (they need nltk).
 #}
 {% macro clean_report_text(expr) -%}
-    trim({{ regexp_replace_all(regexp_replace_all('lower(' ~ expr ~ ')', '[^a-z0-9]+', ' '), ' +', ' ') }})
+    {#- one pass: every run of non-alphanumerics (punctuation and whitespace alike) becomes one space -#}
+    trim({{ regexp_replace_all('lower(' ~ expr ~ ')', '[^a-z0-9]+', ' ') }})
 {%- endmacro %}

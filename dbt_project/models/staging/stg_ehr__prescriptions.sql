@@ -13,7 +13,6 @@ normalised as (
         {{ dbt.cast('rx_date', api.Column.translate_type('date')) }} as rx_date,
         drug_name as source_drug_name,
         {{ drug_name_clean('drug_name') }} as drug_name_clean,
-        {{ drug_ingredient_name('drug_name') }} as drug_ingredient_name,
         nullif(trim(rxnorm_code), '') as rxnorm_code
 
     from source
