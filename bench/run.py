@@ -215,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         scales = [QUICK_SCALE] if args.quick else parse_scales(args.scales)
+        if args.lasso_repeats < 1 or args.mdl_epochs < 1:
+            raise LumbarError("--lasso-repeats and --mdl-epochs must be at least 1")
         out = args.out or (CACHE_DIR / "BENCHMARKS-quick.md" if args.quick else REPO_ROOT / "BENCHMARKS.md")
         settings = Settings(
             seed=args.seed,

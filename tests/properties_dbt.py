@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from ingest.contract import TABLES
 from ingest.loading.warehouse import create_raw_schema
@@ -80,10 +81,13 @@ class CompiledModels:
 
     def write_raw(self, table: str, rows: list[tuple]) -> None:
         """Replace raw.<table> with `rows` (tuples in contract column order)."""
+        # through Arrow: executemany inserts row by row and costs seconds for a few thousand rows
+        data = pa.Table.from_pylist(
+            [dict(zip(TABLES[table].column_names, row, strict=True)) for row in rows],
+            schema=TABLES[table].schema,
+        )
         self.con.execute(f"delete from raw.{table}")
-        if rows:
-            marks = ", ".join("?" for _ in TABLES[table].columns)
-            self.con.executemany(f"insert into raw.{table} values ({marks})", rows)
+        self.con.from_arrow(data).insert_into(f"raw.{table}")
 
     def rebuild(self) -> None:
         for m in self.models:

@@ -47,10 +47,12 @@ class ImageNet(nn.Module):
             ]
             previous = width
         self.features = nn.Sequential(*blocks)
-        self.head = nn.Sequential(nn.Flatten(), nn.Dropout(dropout), nn.Linear(previous, 2))
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(2 * previous, 2))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x).mean(dim=(2, 3)))
+        maps = self.features(x)
+        # max pooling finds a small focal lesion wherever it is; the mean keeps diffuse context
+        return self.head(torch.cat([maps.amax(dim=(2, 3)), maps.mean(dim=(2, 3))], dim=1))
 
 
 def _augment(batch: torch.Tensor, max_shift: int, generator: torch.Generator) -> torch.Tensor:
