@@ -8,6 +8,7 @@ as one line with exit code 2; anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -30,7 +31,8 @@ train_app = typer.Typer(
 )
 app.add_typer(train_app, name="train")
 
-console = Console(stderr=False)
+# Piped output (make, CI logs) gets a width that fits the study tables instead of rich's 80 columns.
+console = Console() if sys.stdout.isatty() else Console(width=140)
 err_console = Console(stderr=True)
 
 F = TypeVar("F", bound=Callable)
@@ -259,6 +261,97 @@ def check(warehouse: WarehouseOpt = None) -> None:
     console.print(report.to_rich_table())
     if report.n_failed:
         raise typer.Exit(code=1)
+
+
+@train_app.command("stratification")
+@user_errors
+def train_stratification(
+    marts_dir: Annotated[Path | None, typer.Option("--marts-dir", help="Folder of Parquet marts.")] = None,
+    warehouse: WarehouseOpt = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where run folders go.")] = Path("runs"),
+    seed: Annotated[int, typer.Option(help="Seed for k-means, bootstrap and CV folds.")] = 0,
+    truth: Annotated[
+        Path | None,
+        typer.Option(
+            "--truth", help="The generator's truth/ folder: report agreement with planted subgroups."
+        ),
+    ] = None,
+) -> None:
+    """Multimodal LBP stratification: robust k-means subgroups, profiles, decision curves."""
+    from models_py.studies.stratification import summary_table
+    from models_py.studies.stratification import train_stratification as run
+
+    run_dir = run(marts_dir or default_marts_dir(_warehouse(warehouse)), out, seed=seed, truth_dir=truth)
+    console.print(summary_table(run_dir))
+    console.print(f"run folder: {run_dir}")
+
+
+@train_app.command("injection")
+@user_errors
+def train_injection(
+    marts_dir: Annotated[Path | None, typer.Option("--marts-dir", help="Folder of Parquet marts.")] = None,
+    warehouse: WarehouseOpt = None,
+    images_root: Annotated[
+        Path | None,
+        typer.Option(
+            "--images-root",
+            help="Folder that relative image paths are relative to. Default: the folder the warehouse "
+            "loaded image_files from (raw.loads).",
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where run folders go.")] = Path("runs"),
+    seed: Annotated[int, typer.Option(help="Seed for folds, CNN training and bootstrap.")] = 0,
+    epochs: Annotated[int, typer.Option(min=1, help="CNN epochs per fold.")] = 30,
+    n_bootstrap: Annotated[int, typer.Option("--bootstrap", min=10, help="Bootstrap resamples.")] = 1000,
+    truth: Annotated[
+        Path | None,
+        typer.Option(
+            "--truth", help="The generator's truth/ folder: report agreement with the planted lesion."
+        ),
+    ] = None,
+) -> None:
+    """TFESI response: CNN on the MRI, clinical logistic baseline, combined model, saliency maps."""
+    from models_py.studies.injection import summary_table
+    from models_py.studies.injection import train_injection as run
+
+    wh = _warehouse(warehouse)
+    run_dir = run(
+        marts_dir or default_marts_dir(wh),
+        out,
+        images_root=images_root or _images_root_from_loads(wh),
+        seed=seed,
+        epochs=epochs,
+        n_bootstrap=n_bootstrap,
+        truth_dir=truth,
+    )
+    console.print(summary_table(run_dir))
+    console.print(f"run folder: {run_dir}")
+
+
+def _images_root_from_loads(warehouse: Path) -> Path | None:
+    """The folder `lumbar load` read raw.image_files from (the contract's base for relative paths).
+
+    None when the warehouse cannot be read or loaded no image files: absolute paths still work, and a
+    relative one then fails with a message asking for --images-root.
+    """
+    import duckdb
+
+    if not warehouse.is_file():
+        return None
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            rows = con.execute(
+                "select distinct source_file from raw.loads where table_name = 'image_files' and rows_loaded > 0"
+            ).fetchall()
+    except duckdb.Error:  # locked by a writer, or no raw.loads yet
+        return None
+    folders = sorted({Path(r[0]).parent.resolve() for r in rows})
+    if len(folders) > 1:
+        raise LumbarError(
+            f"{warehouse} loaded image_files from {len(folders)} folders, so relative image paths are "
+            "ambiguous; pass --images-root DIR"
+        )
+    return folders[0] if folders else None
 
 
 def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
