@@ -29,9 +29,15 @@ def read_run_results(path: Path) -> dict[str, Any]:
         if kind == "model":
             models.append((rest.split(".")[-1], seconds))
     models.sort(key=lambda m: -m[1])
+    by_layer: dict[str, float] = {}
+    for name, seconds in models:
+        # model names start with their layer (stg_, int_, ph_, cohort_, mart_, dq_: docs/architecture.md)
+        layer = name.split("_", 1)[0]
+        by_layer[layer] = by_layer.get(layer, 0.0) + seconds
     return {
         "dbt_elapsed_s": float(data.get("elapsed_time") or 0.0),
         "by_kind": by_kind,
         "models": [{"model": name, "seconds": s} for name, s in models],
+        "by_layer": dict(sorted(by_layer.items(), key=lambda kv: -kv[1])),
         "export_s": sum(s for name, s in models if name.startswith(EXPORT_PREFIX)),
     }

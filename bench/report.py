@@ -357,6 +357,10 @@ def _profile_section(results: list[dict[str, Any]], top: int = 10) -> list[str]:
             f"(the rest is Python start-up, parsing and the post-build checks in `lumbar build`). "
             f"Summed node seconds: {kinds}.",
             "",
+            "Summed model seconds by layer: "
+            + (", ".join(f"{k} {v:.1f} s" for k, v in d.get("by_layer", {}).items()) or "—")
+            + ".",
+            "",
             "| model | seconds |",
             "|---|---:|",
         ]

@@ -24,6 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ingest.errors import LumbarError
+from ingest.loading.warehouse import _open_error as warehouse_open_error
 from ingest.paths import DBT_PROJECT_DIR, default_marts_dir
 from ingest.privacy import suppress
 
@@ -263,7 +264,7 @@ def _summary(text: str) -> str:
 def _exception_message(exc: BaseException, warehouse: Path) -> str:
     text = str(exc)
     if "lock" in text.lower():
-        return f"warehouse {warehouse} is in use by another process: close it (DuckDB UI, notebook) and retry"
+        return str(warehouse_open_error(warehouse, exc))  # the loader's one-line "warehouse ... is busy"
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return "dbt build failed: " + " | ".join(lines[:3])
 
@@ -288,9 +289,7 @@ def _check_warehouse(warehouse: Path) -> None:
         con = duckdb.connect(str(warehouse), read_only=True)
     except duckdb.Error as exc:
         if "lock" in str(exc).lower():
-            raise LumbarError(
-                f"warehouse {warehouse} is in use by another process: close it (DuckDB UI, notebook) and retry"
-            ) from None
+            raise warehouse_open_error(warehouse, exc) from None  # the loader's "warehouse ... is busy"
         raise LumbarError(f"{warehouse} is not a DuckDB warehouse ({_first_line(str(exc))})") from None
     try:
         rows = con.execute(

@@ -302,6 +302,9 @@ def train_injection(
     out: Annotated[Path, typer.Option("--out", "-o", help="Where run folders go.")] = Path("runs"),
     seed: Annotated[int, typer.Option(help="Seed for folds, CNN training and bootstrap.")] = 0,
     epochs: Annotated[int, typer.Option(min=1, help="CNN epochs per fold.")] = 30,
+    threads: Annotated[
+        int | None, typer.Option(min=1, help="Torch CPU threads. Default: one per core.")
+    ] = None,
     n_bootstrap: Annotated[int, typer.Option("--bootstrap", min=10, help="Bootstrap resamples.")] = 1000,
     truth: Annotated[
         Path | None,
@@ -322,6 +325,7 @@ def train_injection(
         seed=seed,
         epochs=epochs,
         n_bootstrap=n_bootstrap,
+        threads=threads,
         truth_dir=truth,
     )
     console.print(summary_table(run_dir))

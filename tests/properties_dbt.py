@@ -9,8 +9,11 @@ materialisation wrapper is replaced by a plain `create or replace`.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -89,8 +92,11 @@ class CompiledModels:
         self.con.execute(f"delete from raw.{table}")
         self.con.from_arrow(data).insert_into(f"raw.{table}")
 
-    def rebuild(self) -> None:
+    def rebuild(self, only: set[str] | None = None) -> None:
+        """Re-create every model (or only those named) from the current raw.* tables."""
         for m in self.models:
+            if only is not None and m.name not in only:
+                continue
             kind = "view" if m.materialized == "view" else "table"
             self.con.execute(f"create or replace {kind} {m.relation} as (\n{m.sql}\n)")
 
@@ -123,3 +129,23 @@ def _in_dependency_order(manifest: dict, targets: Sequence[str]) -> list[Compile
         )
         for uid in order
     ]
+
+
+# Every model the property tests read; one compiled copy serves all test modules of a session.
+ALL_TARGETS = (
+    "cohort_surgery_early",
+    "cohort_surgery_late",
+    "int_events_binned_monthly",
+    "int_imaging_reports_cleaned",
+)
+_shared: list[CompiledModels] = []
+
+
+def shared_models() -> CompiledModels:
+    """The session's CompiledModels (built on first use, ~20 s; its folder is removed at exit)."""
+    if not _shared:
+        folder = Path(tempfile.mkdtemp(prefix="lumbar-properties-"))
+        atexit.register(shutil.rmtree, folder, True)
+        _shared.append(CompiledModels(folder, ALL_TARGETS))
+        atexit.register(_shared[0].close)
+    return _shared[0]

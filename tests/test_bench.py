@@ -67,6 +67,7 @@ def test_run_results_are_summed_per_kind_and_marts_count_as_export(tmp_path: Pat
     assert summary["by_kind"]["model"] == {"n": 3, "seconds": 7.0}
     assert summary["by_kind"]["test"] == {"n": 2, "seconds": 0.75}
     assert summary["export_s"] == 6.0
+    assert summary["by_layer"] == {"mart": 6.0, "stg": 1.0}
     assert [m["model"] for m in summary["models"]] == [
         "mart_surgery_codes",
         "mart_surgery_static",

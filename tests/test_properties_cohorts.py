@@ -21,7 +21,7 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from properties_dbt import CompiledModels
+from properties_dbt import CompiledModels, shared_models
 
 from ingest.paths import DBT_PROJECT_DIR
 
@@ -199,13 +199,8 @@ def sql_cohorts(db: CompiledModels) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory):
-    models = CompiledModels(
-        tmp_path_factory.mktemp("properties"),
-        ["cohort_surgery_early", "cohort_surgery_late", "int_events_binned_monthly"],
-    )
-    yield models
-    models.close()
+def db() -> CompiledModels:
+    return shared_models()
 
 
 # 10 examples x 200 patients; derandomize keeps the suite deterministic (raise max_examples to explore more)

@@ -189,7 +189,9 @@ def load_images(
                 f"{', '.join(SUPPORTED_FORMATS)}); convert the series or leave it out of the cohort"
             )
     order_cols = ["image_id"] + (["file_number"] if "file_number" in files.columns else []) + ["path"]
-    grouped = {k: g["path"].tolist() for k, g in files.sort_values(order_cols).groupby("image_id", sort=False)}
+    grouped = {
+        k: g["path"].tolist() for k, g in files.sort_values(order_cols).groupby("image_id", sort=False)
+    }
     out = np.empty((len(image_ids), n_slices, size, size), dtype=np.float32)
     with progress_bar(progress) as bar:
         task = bar.add_task("reading DICOM series", total=len(image_ids))

@@ -15,7 +15,7 @@ not what the model should learn).
 
 Seeded: the weights, batch order and augmentation come from `random_state`; on CPU the same seed gives
 the same predictions (models_py.models.mdl.seed_everything makes kernels deterministic and uses every
-core). CUDA when present (`device="auto"`).
+core). CUDA when present (`device="auto"`). Torch uses one thread per core unless `n_threads` says otherwise.
 """
 
 from __future__ import annotations
@@ -93,6 +93,7 @@ class ImageCNNClassifier(ClassifierMixin, BaseEstimator):
         batch_size: int = 32,
         max_shift: int = 3,
         device: str = "auto",
+        n_threads: int | None = None,
         random_state: int = 0,
         progress: bool = False,
         progress_label: str = "CNN epochs",
@@ -105,6 +106,7 @@ class ImageCNNClassifier(ClassifierMixin, BaseEstimator):
         self.batch_size = batch_size
         self.max_shift = max_shift
         self.device = device
+        self.n_threads = n_threads
         self.random_state = random_state
         self.progress = progress
         self.progress_label = progress_label
@@ -116,7 +118,11 @@ class ImageCNNClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"X has {len(X)} images but y has {len(y)} labels")
         if len(np.unique(y)) < 2:
             raise ValueError("the CNN needs both classes in its training rows")
-        seed_everything(self.random_state)
+        seed_everything(self.random_state)  # also sets torch threads to the number of cores
+        if self.n_threads is not None:
+            # fewer threads than cores: on a shared, busy machine, threads that wait on each other are far
+            # slower than one thread
+            torch.set_num_threads(self.n_threads)
         device = resolve_device(self.device)
         net = ImageNet(X.shape[1], tuple(self.widths), self.dropout).to(device)
         counts = np.bincount(y, minlength=2).astype(np.float64)

@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import platform
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -55,7 +56,6 @@ from models_py.featurize.static import StaticFeaturizer
 from models_py.marts import mart_path, read_mart, sha256_of
 from models_py.models.image_cnn import ImageCNNClassifier, saliency_map
 from models_py.models.mdl import resolve_device
-from models_py.progress import progress_bar
 from models_py.studies.surgery import COMPARISON_COLUMNS, evaluate_predictions
 
 STUDY = "injection"
@@ -63,7 +63,9 @@ FEATURES_MART = "mart_injection_features"
 IMAGES_MART = "mart_injection_images"
 CLINICAL_CATEGORICAL = ("sex", "indication", "modic_type")
 CLINICAL_NUMERIC = ("nrs_pre", "age_at_injection", "miskin_central", "miskin_lateral_recess")
-FEATURE_COLUMNS = ("patient_id", "image_id", "good_outcome", "split") + CLINICAL_CATEGORICAL + CLINICAL_NUMERIC
+FEATURE_COLUMNS = (
+    ("patient_id", "image_id", "good_outcome", "split") + CLINICAL_CATEGORICAL + CLINICAL_NUMERIC
+)
 IMAGE_COLUMNS = ("image_id", "path", "format", "file_number")
 MODELS = ("cnn", "clinical", "combined")
 DESCRIPTIONS = {
@@ -91,6 +93,7 @@ class InjectionConfig:
     batch_size: int = 32
     logistic_C: float = 1.0
     device: str = "auto"
+    threads: int | None = None  # torch threads; None = one per core
 
 
 # -- data ---------------------------------------------------------------------------------------------------
@@ -110,6 +113,18 @@ def load_cohort(marts_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, 
     features = features.sort_values("patient_id").reset_index(drop=True)
     features["label"] = features["good_outcome"].astype(int)
     return features, files, hashes
+
+
+def split_by_pixel_data(features: pd.DataFrame, files: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Patients whose pre-injection MRI has pixel-data rows, and how many do not (reported, not silent).
+
+    The cohort takes the latest lumbar MRI before the injection, which can be a study known only by its
+    report (e.g. read at another facility). Those patients cannot be scored by any image model; leaving them
+    out of every model keeps the three models comparable on the same patients. A file that is listed but
+    missing or unreadable is different: that is an error (models_py/featurize/dicom.py).
+    """
+    has_files = features["image_id"].isin(set(files["image_id"]))
+    return features[has_files].reset_index(drop=True), int((~has_files).sum())
 
 
 def _check_classes(y: np.ndarray, where: str, need: int) -> None:
@@ -145,6 +160,7 @@ def _cnn(cfg: InjectionConfig, seed: int, progress: bool, label: str) -> ImageCN
         epochs=cfg.epochs,
         batch_size=cfg.batch_size,
         device=cfg.device,
+        n_threads=cfg.threads,
         random_state=seed,
         progress=progress,
         progress_label=label,
@@ -158,7 +174,9 @@ def cross_fit_cnn(
     folds = StratifiedKFold(cfg.folds, shuffle=True, random_state=cfg.seed)
     models, oof = [], np.full(len(y), np.nan)
     for k, (fit_idx, held_idx) in enumerate(folds.split(np.zeros(len(y)), y)):
-        model = _cnn(cfg, cfg.seed + k, progress, f"CNN fold {k + 1}/{cfg.folds}").fit(images[fit_idx], y[fit_idx])
+        model = _cnn(cfg, cfg.seed + k, progress, f"CNN fold {k + 1}/{cfg.folds}").fit(
+            images[fit_idx], y[fit_idx]
+        )
         oof[held_idx] = model.decision_function(images[held_idx])
         models.append(model)
     return models, oof
@@ -188,9 +206,22 @@ def _comparisons(bootstrap: pd.DataFrame) -> pd.DataFrame:
         by_model = {m: b.sort_values("resample") for m, b in boot.groupby("model")}
         for a, b in PAIRS:
             for metric in ev.METRICS:
-                result = ev.compare_bootstrap(by_model[a][metric], by_model[b][metric], n_comparisons=len(PAIRS))
+                with warnings.catch_warnings():
+                    # near-identical distributions (a CNN that learned nothing) make scipy warn of precision loss;
+                    # the table shows the p (or NaN) all the same
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    result = ev.compare_bootstrap(
+                        by_model[a][metric], by_model[b][metric], n_comparisons=len(PAIRS)
+                    )
                 rows.append(
-                    {"test_set": test_set, "metric": metric, "model_a": a, "model_b": b, "n_comparisons": len(PAIRS), **result}
+                    {
+                        "test_set": test_set,
+                        "metric": metric,
+                        "model_a": a,
+                        "model_b": b,
+                        "n_comparisons": len(PAIRS),
+                        **result,
+                    }
                 )
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
 
@@ -219,9 +250,13 @@ def _truth_check(truth_dir: Path, test: pd.DataFrame, cnn_score: np.ndarray) -> 
     y = test["label"].to_numpy()[known]
     return {
         "n_matched": int(known.sum()),
-        "spearman_cnn_vs_lesion_size": float(stats.spearmanr(cnn_score[known], planted["lesion_size"][known]).statistic),
+        "spearman_cnn_vs_lesion_size": float(
+            stats.spearmanr(cnn_score[known], planted["lesion_size"][known]).statistic
+        ),
         "oracle_auc_test": ev.point_metrics(y, planted["p_good_outcome"].to_numpy()[known])["auc"],
-        "lesion_size_auc_test": ev.point_metrics(y, _sigmoid(-planted["lesion_size"].to_numpy()[known]))["auc"],
+        "lesion_size_auc_test": ev.point_metrics(y, _sigmoid(-planted["lesion_size"].to_numpy()[known]))[
+            "auc"
+        ],
     }
 
 
@@ -254,7 +289,9 @@ def write_saliency(
         name = f"test_{k + 1:02d}.png"
         outcome = "good" if labels[i] else "poor"
         _plot_saliency(images[i], saliency[i], folder / name, f"outcome {outcome}, CNN score {scores[i]:.2f}")
-        index.append({"file": f"saliency/{name}", "image_id": rows["image_id"].iloc[i], "label": int(labels[i])})
+        index.append(
+            {"file": f"saliency/{name}", "image_id": rows["image_id"].iloc[i], "label": int(labels[i])}
+        )
     frame = pd.DataFrame(index, columns=["file", "image_id", "label"])
     frame.to_parquet(folder / "index.parquet", index=False)
     return frame
@@ -312,21 +349,31 @@ def train_injection(
     n_bootstrap: int = 1000,
     progress: bool = True,
     device: str = "auto",
+    threads: int | None = None,
     truth_dir: Path | None = None,
     config: InjectionConfig | None = None,
 ) -> Path:
     """Train the CNN, clinical and combined models, evaluate them on the test rows; return the run folder.
 
     images_root: folder that relative paths in mart_injection_images are relative to (the folder the raw
-    tables were loaded from). `config`, when given, replaces seed / epochs / n_bootstrap / device.
+    tables were loaded from). threads: torch threads (None = one per core). `config`, when given, replaces
+    seed / epochs / n_bootstrap / device / threads.
     truth_dir: the generator's `truth/` folder; when given, the CNN's agreement with the planted lesion size
     is reported (synthetic data only).
     """
     started = time.perf_counter()
-    cfg = config or InjectionConfig(seed=seed, epochs=epochs, n_bootstrap=n_bootstrap, device=device)
+    cfg = config or InjectionConfig(
+        seed=seed, epochs=epochs, n_bootstrap=n_bootstrap, device=device, threads=threads
+    )
     _check_config(cfg)
     console = Console(stderr=True, quiet=not progress)
     features, files, hashes = load_cohort(Path(marts_dir))
+    features, n_no_pixels = split_by_pixel_data(features, files)
+    if n_no_pixels:
+        console.print(
+            f"{ev.mask_count(n_no_pixels)} patient(s) left out: their pre-injection MRI has no pixel-data "
+            f"files in {IMAGES_MART}"
+        )
     train = features[features["split"] == "train"].reset_index(drop=True)
     test = features[features["split"] == "test"].reset_index(drop=True)
     _check_classes(train["label"].to_numpy(), "training", max(MIN_PER_CLASS, cfg.folds))
@@ -378,7 +425,9 @@ def train_injection(
     results["comparisons"] = _comparisons(results["bootstrap"])
     indication = pd.concat(
         [
-            ev.subgroup_auc(test["label"], s_test, test, attributes=("indication",)).assign(test_set="test", model=m)
+            ev.subgroup_auc(test["label"], s_test, test, attributes=("indication",)).assign(
+                test_set="test", model=m
+            )
             for m, (_, s_test) in scores.items()
         ],
         ignore_index=True,
@@ -396,9 +445,8 @@ def train_injection(
     rp.plot_curves(predictions, run_dir / "pr.png", "pr")
     rp.plot_calibration(results["reliability"], run_dir / "calibration.png")
     rp.plot_auc_boxes(results["bootstrap"], results["comparisons"], run_dir / "auc_bootstrap.png", "combined")
-    with progress_bar(progress) as bar:
-        bar.add_task("saliency maps", total=None)
-        sample = write_saliency(cnns, x_test, test, scores["cnn"][1], run_dir, cfg.n_saliency, cfg.seed)
+    console.print(f"saliency maps: {cfg.n_saliency} sampled test images and the mean over all")
+    sample = write_saliency(cnns, x_test, test, scores["cnn"][1], run_dir, cfg.n_saliency, cfg.seed)
 
     counts = {
         "train": {"n": len(train), "n_positive": int(y_train.sum())},
@@ -410,8 +458,10 @@ def train_injection(
         "device": str(resolve_device(cfg.device)),
         "images_root": str(root) if root is not None else None,
         "evaluation": {"train": counts["train"], "test_sets": {"test": counts["test"]}},
+        "left_out_without_pixel_data": n_no_pixels,
         "missing_report_grades": {
-            c: int(features[c].isna().sum()) for c in ("miskin_central", "miskin_lateral_recess", "modic_type")
+            c: int(features[c].isna().sum())
+            for c in ("miskin_central", "miskin_lateral_recess", "modic_type")
         },
         "models": list(MODELS),
         "fitted": {
@@ -446,8 +496,12 @@ def _check_config(cfg: InjectionConfig) -> None:
         raise UserInputError(f"n_bootstrap must be at least 2 (got {cfg.n_bootstrap})")
     if cfg.epochs < 1:
         raise UserInputError(f"epochs must be at least 1 (got {cfg.epochs})")
+    if cfg.threads is not None and cfg.threads < 1:
+        raise UserInputError(f"threads must be at least 1 (got {cfg.threads})")
     if cfg.folds < 2:
-        raise UserInputError(f"folds must be at least 2 (got {cfg.folds}); cross-fitting needs held-out folds")
+        raise UserInputError(
+            f"folds must be at least 2 (got {cfg.folds}); cross-fitting needs held-out folds"
+        )
     try:
         resolve_device(cfg.device)
     except (ValueError, RuntimeError) as err:
@@ -480,7 +534,12 @@ def _report(summary: dict, results: dict[str, pd.DataFrame]) -> str:
         "`*` marks the better of combined and clinical when their Welch t-test (Bonferroni x 3) gives p < 0.05.",
         "",
         rp.performance_table(
-            metrics, comparisons, test_sets, summary["models"], "Outcome", {"test": ">= 50 % relief"},
+            metrics,
+            comparisons,
+            test_sets,
+            summary["models"],
+            "Outcome",
+            {"test": ">= 50 % relief"},
             pair=("combined", "clinical"),
         ),
         "",
@@ -525,6 +584,8 @@ def _report(summary: dict, results: dict[str, pd.DataFrame]) -> str:
     missing = summary["missing_report_grades"]
     lines += [
         "",
+        f"Left out of all models because their pre-injection MRI has no pixel-data files: "
+        f"{ev.mask_count(summary['left_out_without_pixel_data'])} patient(s).",
         "Report grades not stated in the MRI report (imputed with the training mean / 'unknown'): "
         + ", ".join(f"{k} {ev.mask_count(v)}" for k, v in missing.items())
         + ".",
@@ -540,7 +601,11 @@ def _report(summary: dict, results: dict[str, pd.DataFrame]) -> str:
             f"Test AUC of the true outcome probability (oracle): {t['oracle_auc_test']:.3f}; "
             f"of the lesion size alone: {t['lesion_size_auc_test']:.3f}.",
         ]
-    lines += ["", "Marts read (sha256) are in `marts.json`; the configuration and fitted summaries in `config.json`.", ""]
+    lines += [
+        "",
+        "Marts read (sha256) are in `marts.json`; the configuration and fitted summaries in `config.json`.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -590,7 +655,5 @@ def summary_table(run_dir: Path) -> Table:
             f"{_stats(metrics, model, 'brier')['point']:.3f}",
         )
     if summary.get("truth"):
-        table.caption = (
-            f"Spearman(CNN score, planted lesion size) = {summary['truth']['spearman_cnn_vs_lesion_size']:.3f}"
-        )
+        table.caption = f"Spearman(CNN score, planted lesion size) = {summary['truth']['spearman_cnn_vs_lesion_size']:.3f}"
     return table

@@ -44,6 +44,10 @@
     ({{ expr }} rlike '{{ pattern }}')
 {%- endmacro %}
 
+{% macro spark__regexp_matches(expr, pattern) -%}
+    ({{ expr }} rlike '{{ pattern | replace('\\', '\\\\') }}')
+{%- endmacro %}
+
 {% macro duckdb__regexp_matches(expr, pattern) -%}
     regexp_matches({{ expr }}, '{{ pattern }}')
 {%- endmacro %}

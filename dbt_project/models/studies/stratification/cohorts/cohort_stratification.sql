@@ -11,7 +11,7 @@ questionnaire_items as (
 
     select patient_id, obs_date
     from {{ ref('stg_ehr__observations') }}
-    where name like 'orebro\_q%' escape '\' or name like 'sbt\_q%' escape '\'
+    where {{ starts_with('name', 'orebro_q') }} or {{ starts_with('name', 'sbt_q') }}
 
 ),
 

@@ -28,7 +28,7 @@ items as (
     inner join {{ ref('cohort_stratification') }} as c
         on o.patient_id = c.patient_id
         and o.obs_date = c.visit_date
-    where o.name like 'orebro\_q%' escape '\' or o.name like 'sbt\_q%' escape '\'
+    where {{ starts_with('o.name', 'orebro_q') }} or {{ starts_with('o.name', 'sbt_q') }}
 
 ),
 
