@@ -192,7 +192,8 @@ def _run_dbt(
         "--log-level-file", "info",
     ]  # fmt: skip
     if select:
-        args += ["--select", select]
+        # cautious: a test that also needs models outside the selection is skipped, not run half-built
+        args += ["--select", select, "--indirect-selection", "cautious"]
     if vars:
         args += ["--vars", json.dumps(vars)]
 

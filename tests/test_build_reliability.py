@@ -144,16 +144,30 @@ def _read_all(marts: Path) -> int:
     return 1
 
 
+def _snapshot(marts: Path) -> set[tuple[str, int, int]]:
+    out = set()
+    for p in marts.iterdir():
+        try:
+            st = p.stat()
+        except FileNotFoundError:  # renamed away between listing and stat
+            continue
+        out.add((p.name, st.st_ino, st.st_mtime_ns))
+    return out
+
+
 def _kill(proc: subprocess.Popen, marts: Path, deadline_s: float, on_write: bool, kills: Kills) -> str:
     """SIGKILL `proc` after `deadline_s`, or (on_write) as soon as a mart file changes; read marts meanwhile."""
-    before = sorted(marts.iterdir())
+    before = _snapshot(marts)
     start = time.monotonic()
     try:
         while time.monotonic() - start < deadline_s and proc.poll() is None:
-            kills.reads_while_building += _read_all(marts)  # analysts can read the marts during a build
-            if on_write and sorted(marts.iterdir()) != before:  # a tmp_mart_*.parquet appeared
-                break
-            time.sleep(0.01)
+            if on_write:  # poll fast: kill as soon as a tmp_mart_*.parquet appears or a mart is replaced
+                if _snapshot(marts) != before:
+                    break
+                time.sleep(0.002)
+            else:
+                kills.reads_while_building += _read_all(marts)  # analysts can read the marts during a build
+                time.sleep(0.01)
         moment = f"{time.monotonic() - start:.1f}s" + (" (a mart was being written)" if on_write else "")
         if proc.poll() is not None:
             return moment + " (the build had already finished)"

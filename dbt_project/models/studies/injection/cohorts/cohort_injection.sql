@@ -5,8 +5,8 @@
   (injection_nrs_name) = the latest on the injection day or up to injection_baseline_max_days_before days
   before; follow-up NRS = the one closest to injection_followup_target_days within
   [injection_followup_min_days, injection_followup_max_days] after (ties: earlier day). Several values on the
-  chosen day: the highest (the worst pain recorded). Pre-injection MRI: the latest lumbar MRI on or up to
-  injection_mri_max_days_before days before the injection. Patients without a baseline or follow-up score or
+  chosen day: the highest (the worst pain recorded). Pre-injection MRI: the latest lumbar MRI with loaded pixel files (else the latest
+  without) on or up to injection_mri_max_days_before days before the injection. Patients without a baseline or follow-up score or
   MRI stay in the cohort with nulls; the mart flags them.
 #}
 with
@@ -44,7 +44,7 @@ indication as (
     select
         t.patient_id,
         -- herniation wins when both groups are coded (the more specific indication for TFESI)
-        min(case when c."group" = 'herniated_disc' then 'herniation' else 'stenosis' end) as indication
+        min(case when c.{{ adapter.quote('group') }} = 'herniated_disc' then 'herniation' else 'stenosis' end) as indication
     from tfesi as t
     inner join {{ ref('stg_ehr__diagnoses') }} as d
         on t.patient_id = d.patient_id
@@ -110,10 +110,16 @@ mri as (
             m.patient_id,
             m.image_id,
             m.image_date,
-            row_number() over (partition by m.patient_id order by m.image_date desc, m.image_id) as rank_in_patient
+            -- an MRI whose pixel data were loaded beats a later one with only a report: the CNN needs pixels
+            row_number() over (
+                partition by m.patient_id
+                order by case when f.image_id is null then 1 else 0 end, m.image_date desc, m.image_id
+            ) as rank_in_patient
         from {{ ref('stg_ehr__imaging') }} as m
         inner join tfesi as t
             on m.patient_id = t.patient_id
+        left join (select distinct image_id from {{ ref('stg_ehr__image_files') }}) as f
+            on m.image_id = f.image_id
         where m.modality = 'MRI' and m.body_region = 'lumbar'
             and {{ days_between('m.image_date', 't.injection_date') }}
                 between 0 and {{ var('injection_mri_max_days_before') }}
