@@ -153,12 +153,12 @@ def _collect(results: list[Any]) -> tuple[list[CheckResult], list[str]]:
         if not node.name.startswith(CHECK_PREFIX) and status == "pass":
             continue  # structural tests on the dq models (unique, not_null) are shown only when they fail
         severity = str(node.config.severity).lower()
-        failures = r.failures if status in ("pass", "warn", "fail") else None
+        counted = status in ("pass", "warn", "fail")  # an errored or skipped test has no count
         checks.append(
             CheckResult(
                 check=node.name,
                 severity=severity,
-                failing_rows=int(failures or 0) if failures is not None or status == "pass" else None,
+                failing_rows=int(r.failures or 0) if counted else None,
                 status=_STATUS.get(status, status),
                 description=_description(node),
             )

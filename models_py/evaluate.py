@@ -26,6 +26,7 @@ are added; read them together with the intervals.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -264,3 +265,86 @@ def subgroup_auc(
                 }
             )
     return pd.DataFrame(rows, columns=["attribute", "group", "n", "n_positive", "auc"])
+
+
+COMPARISON_COLUMNS = [
+    "test_set",
+    "metric",
+    "model_a",
+    "model_b",
+    "n_comparisons",
+    "mean_difference",
+    "t",
+    "p",
+    "p_adjusted",
+]
+
+
+def evaluate_predictions(
+    predictions: pd.DataFrame,
+    patients: pd.DataFrame,
+    models: Sequence[str],
+    n_bootstrap: int,
+    seed: int,
+    threshold: float = DEFAULT_THRESHOLD,
+    pairs: Sequence[tuple[str, str, int]] = (),
+) -> dict[str, pd.DataFrame]:
+    """Metrics, bootstrap, comparisons, calibration and subgroups for every test set and model.
+
+    `predictions` has patient_id, model, split, test_set, score, label; `patients` holds the subgroup
+    attributes. `pairs` lists (model_a, model_b, n_comparisons) for the Welch tests on the paired
+    bootstrap distributions, Bonferroni-adjusted by n_comparisons.
+    """
+    test = predictions[predictions["split"] == "test"]
+    groups = patients.set_index("patient_id")
+    metric_rows, boot_frames, comp_rows, rel_frames, sub_frames = [], [], [], [], []
+    for test_set, rows_set in test.groupby("test_set", sort=False):
+        boots: dict[str, pd.DataFrame] = {}
+        indices = None
+        for model in models:
+            rows = rows_set[rows_set["model"] == model]
+            y, s = rows["label"].to_numpy(), rows["score"].to_numpy()
+            if indices is None:
+                # one set of resamples per test set, shared by every model (paired distributions)
+                indices = bootstrap_indices(len(y), n_bootstrap, seed)
+            point = point_metrics(y, s, threshold)
+            boot = bootstrap_metrics(y, s, indices, threshold)
+            boots[model] = boot
+            summary = summarize_bootstrap(boot, point)
+            calib = calibration_summary(y, s)
+            summary = pd.concat(
+                [
+                    summary,
+                    pd.DataFrame([{"metric": k, "statistic": "point", "value": v} for k, v in calib.items()]),
+                ],
+                ignore_index=True,
+            )
+            metric_rows.append(summary.assign(test_set=test_set, model=model))
+            boot_frames.append(boot.assign(test_set=test_set, model=model, resample=np.arange(len(boot))))
+            rel_frames.append(reliability_curve(y, s).assign(test_set=test_set, model=model))
+            sub = subgroup_auc(y, s, groups.loc[rows["patient_id"]].reset_index())
+            sub_frames.append(sub.assign(test_set=test_set, model=model))
+        for a, b, k in pairs:
+            for metric in METRICS:
+                with warnings.catch_warnings():
+                    # identical distributions (a model that learned nothing) make scipy warn; p is NaN then
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    result = compare_bootstrap(boots[a][metric], boots[b][metric], n_comparisons=k)
+                comp_rows.append(
+                    {
+                        "test_set": test_set,
+                        "metric": metric,
+                        "model_a": a,
+                        "model_b": b,
+                        "n_comparisons": k,
+                        **result,
+                    }
+                )
+    metric_cols = ["test_set", "model", "metric", "statistic", "value"]
+    return {
+        "metrics": pd.concat(metric_rows, ignore_index=True)[metric_cols],
+        "bootstrap": pd.concat(boot_frames, ignore_index=True),
+        "comparisons": pd.DataFrame(comp_rows, columns=COMPARISON_COLUMNS),
+        "reliability": pd.concat(rel_frames, ignore_index=True),
+        "subgroups": pd.concat(sub_frames, ignore_index=True),
+    }

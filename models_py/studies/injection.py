@@ -32,7 +32,6 @@ from __future__ import annotations
 import json
 import platform
 import time
-import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -56,7 +55,6 @@ from models_py.featurize.static import StaticFeaturizer
 from models_py.marts import mart_path, read_mart, sha256_of
 from models_py.models.image_cnn import ImageCNNClassifier, saliency_map
 from models_py.models.mdl import resolve_device
-from models_py.studies.surgery import COMPARISON_COLUMNS, evaluate_predictions
 
 STUDY = "injection"
 FEATURES_MART = "mart_injection_features"
@@ -197,33 +195,6 @@ def _coefficients(pipe: Pipeline) -> list[tuple[str, float]]:
 
 
 # -- evaluation ---------------------------------------------------------------------------------------------
-
-
-def _comparisons(bootstrap: pd.DataFrame) -> pd.DataFrame:
-    """Welch tests on paired bootstrap distributions for the three model pairs, Bonferroni x 3."""
-    rows = []
-    for test_set, boot in bootstrap.groupby("test_set", sort=False):
-        by_model = {m: b.sort_values("resample") for m, b in boot.groupby("model")}
-        for a, b in PAIRS:
-            for metric in ev.METRICS:
-                with warnings.catch_warnings():
-                    # near-identical distributions (a CNN that learned nothing) make scipy warn of precision loss;
-                    # the table shows the p (or NaN) all the same
-                    warnings.simplefilter("ignore", RuntimeWarning)
-                    result = ev.compare_bootstrap(
-                        by_model[a][metric], by_model[b][metric], n_comparisons=len(PAIRS)
-                    )
-                rows.append(
-                    {
-                        "test_set": test_set,
-                        "metric": metric,
-                        "model_a": a,
-                        "model_b": b,
-                        "n_comparisons": len(PAIRS),
-                        **result,
-                    }
-                )
-    return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
 
 
 def _prediction_frame(rows: pd.DataFrame, scores: np.ndarray, model: str, split: str) -> pd.DataFrame:
@@ -421,8 +392,14 @@ def train_injection(
     )
 
     console.print(f"evaluating: {cfg.n_bootstrap} bootstrap resamples of the test rows")
-    results = evaluate_predictions(predictions, features, list(MODELS), cfg.n_bootstrap, cfg.seed)
-    results["comparisons"] = _comparisons(results["bootstrap"])
+    results = ev.evaluate_predictions(
+        predictions,
+        features,
+        list(MODELS),
+        cfg.n_bootstrap,
+        cfg.seed,
+        pairs=[(a, b, len(PAIRS)) for a, b in PAIRS],
+    )
     indication = pd.concat(
         [
             ev.subgroup_auc(test["label"], s_test, test, attributes=("indication",)).assign(

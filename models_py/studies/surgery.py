@@ -334,67 +334,6 @@ def _fit_mdl(
 # -- evaluation -------------------------------------------------------------------------------------------
 
 
-def evaluate_predictions(
-    predictions: pd.DataFrame,
-    patients: pd.DataFrame,
-    models: Sequence[str],
-    n_bootstrap: int,
-    seed: int,
-    threshold: float = ev.DEFAULT_THRESHOLD,
-) -> dict[str, pd.DataFrame]:
-    """Metrics, bootstrap, comparisons, calibration and subgroups for every test set and model."""
-    test = predictions[predictions["split"] == "test"]
-    groups = patients.set_index("patient_id")
-    metric_rows, boot_frames, comp_rows, rel_frames, sub_frames = [], [], [], [], []
-    for test_set, rows_set in test.groupby("test_set", sort=False):
-        boots: dict[str, pd.DataFrame] = {}
-        indices = None
-        for model in models:
-            rows = rows_set[rows_set["model"] == model]
-            y, s = rows["label"].to_numpy(), rows["score"].to_numpy()
-            if indices is None:
-                # one set of resamples per test set, shared by every model (paired distributions)
-                indices = ev.bootstrap_indices(len(y), n_bootstrap, seed)
-            point = ev.point_metrics(y, s, threshold)
-            boot = ev.bootstrap_metrics(y, s, indices, threshold)
-            boots[model] = boot
-            summary = ev.summarize_bootstrap(boot, point)
-            calib = ev.calibration_summary(y, s)
-            summary = pd.concat(
-                [
-                    summary,
-                    pd.DataFrame([{"metric": k, "statistic": "point", "value": v} for k, v in calib.items()]),
-                ],
-                ignore_index=True,
-            )
-            metric_rows.append(summary.assign(test_set=test_set, model=model))
-            boot_frames.append(boot.assign(test_set=test_set, model=model, resample=np.arange(len(boot))))
-            rel_frames.append(ev.reliability_curve(y, s).assign(test_set=test_set, model=model))
-            sub = ev.subgroup_auc(y, s, groups.loc[rows["patient_id"]].reset_index())
-            sub_frames.append(sub.assign(test_set=test_set, model=model))
-        for a, b, k in _comparison_pairs(models):
-            for metric in ev.METRICS:
-                result = ev.compare_bootstrap(boots[a][metric], boots[b][metric], n_comparisons=k)
-                comp_rows.append(
-                    {
-                        "test_set": test_set,
-                        "metric": metric,
-                        "model_a": a,
-                        "model_b": b,
-                        "n_comparisons": k,
-                        **result,
-                    }
-                )
-    metric_cols = ["test_set", "model", "metric", "statistic", "value"]
-    return {
-        "metrics": pd.concat(metric_rows, ignore_index=True)[metric_cols],
-        "bootstrap": pd.concat(boot_frames, ignore_index=True),
-        "comparisons": pd.DataFrame(comp_rows, columns=COMPARISON_COLUMNS),
-        "reliability": pd.concat(rel_frames, ignore_index=True),
-        "subgroups": pd.concat(sub_frames, ignore_index=True),
-    }
-
-
 def _comparison_pairs(models: Sequence[str]) -> list[tuple[str, str, int]]:
     pairs = []
     if "mdl" in models and "lasso" in models:
@@ -404,19 +343,6 @@ def _comparison_pairs(models: Sequence[str]) -> list[tuple[str, str, int]]:
         if full in models:
             pairs += [(full, m, len(present)) for m in present]
     return pairs
-
-
-COMPARISON_COLUMNS = [
-    "test_set",
-    "metric",
-    "model_a",
-    "model_b",
-    "n_comparisons",
-    "mean_difference",
-    "t",
-    "p",
-    "p_adjusted",
-]
 
 
 # -- entry points -------------------------------------------------------------------------------------------
@@ -514,8 +440,14 @@ def train_surgery(
     predictions = pd.concat(prediction_frames, ignore_index=True)
 
     console.print(f"evaluating: {cfg.n_bootstrap} bootstrap resamples per test set")
-    results = evaluate_predictions(
-        predictions, patients, cfg.models, cfg.n_bootstrap, cfg.seed, cfg.threshold
+    results = ev.evaluate_predictions(
+        predictions,
+        patients,
+        cfg.models,
+        cfg.n_bootstrap,
+        cfg.seed,
+        cfg.threshold,
+        pairs=_comparison_pairs(cfg.models),
     )
     predictions.to_parquet(run_dir / "predictions.parquet", index=False)
     for key, frame in results.items():
