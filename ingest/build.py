@@ -45,6 +45,12 @@ class NodeProblem:
     message: str
 
 
+def _failures_message(result: Any) -> str:
+    """A warning's row count, suppressed like any other count (dbt's own text prints it raw)."""
+    failures = getattr(result, "failures", None)
+    return f"{suppress(failures)} rows" if isinstance(failures, int) else "warning"
+
+
 @dataclass(frozen=True)
 class AttritionRow:
     cohort: str
@@ -214,7 +220,7 @@ def _run_dbt(
             kind=str(r.node.resource_type),
             name=r.node.name,
             status=str(r.status),
-            message=_summary(r.message or ""),
+            message=_failures_message(r) if str(r.status) in _WARNED else _summary(r.message or ""),
         )
         for r in run_results
     ]

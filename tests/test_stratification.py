@@ -11,19 +11,29 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import adjusted_rand_score
 
 import ingest.generate.stratification as gen
 from models_py.errors import UserInputError
 from models_py.evaluate_dca import TREAT_ALL, TREAT_NONE, decision_curves, net_benefit
-from models_py.studies.stratification import StratConfig, train_stratification
+from models_py.models.robust_kmeans import RobustKMeans, choose_k, select_k
+from models_py.studies.stratification import (
+    CLUSTER_FEATURES,
+    StratConfig,
+    load_features,
+    train_stratification,
+)
 
 LEVELS = ("l1_l2", "l2_l3", "l3_l4", "l4_l5", "l5_s1")
 
 
-def planted_mart(n: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A mart-shaped frame and the truth table from the generator's measurement model."""
+def planted_mart(n: int, seed: int, bmi_missing: float = 0.0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A mart-shaped frame and the truth table from the generator's measurement model.
+
+    Subgroup shares are unequal like the generator's (degenerative commonest); `bmi_missing` blanks BMI
+    and, at two thirds of that rate, smoking, as in EHR data where neither was ever recorded."""
     rng = np.random.default_rng(seed)
-    group = rng.integers(0, 3, n)
+    group = (rng.random(n)[:, None] > np.cumsum([0.33, 0.41, 0.26])).sum(axis=1).clip(0, 2)
     sv = gen._measure(
         rng, np.arange(n), np.arange(n), np.zeros(n), group, np.full((n, 3), 1 / 3), rng.normal(57, 12, n)
     )
@@ -36,7 +46,10 @@ def planted_mart(n: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     frame["age_at_visit"] = rng.integers(30, 80, n)
     frame["smoking"] = np.where(rng.random(n) < 0.2, "current", "never")
     frame["smoking_current"] = (frame["smoking"] == "current").astype(int)
-    frame["bmi"] = rng.normal(27, 4, n)
+    frame["bmi"] = np.where(rng.random(n) < bmi_missing, np.nan, rng.normal(27, 4, n))
+    no_smoking = rng.random(n) < bmi_missing * 2 / 3
+    frame["smoking"] = frame["smoking"].where(~no_smoking, None)
+    frame["smoking_current"] = frame["smoking_current"].astype(float).where(~no_smoking)
     for j, lv in enumerate(LEVELS):
         frame[f"dd_{lv}"] = sv.pfirrmann[:, j]
         frame[f"ft_{lv}"] = sv.tropism[:, j]
@@ -124,13 +137,68 @@ def test_bootstrap_interval_brackets_the_point_estimate():
         net_benefit(y, rng.random(200), [0.0, 0.5])
 
 
-def test_too_few_complete_cases_is_a_user_error(tmp_path):
+def test_too_few_eligible_participants_is_a_user_error(tmp_path):
     frame, _ = planted_mart(40, 1)
-    frame["complete_case"] = False
+    frame[[f"orebro_q{i}" for i in range(1, 11)]] = np.nan
+    frame["orebro_total"] = np.nan
     (tmp_path / "marts").mkdir()
     frame.to_parquet(tmp_path / "marts" / "mart_stratification_features.parquet", index=False)
-    with pytest.raises(UserInputError, match="complete cases"):
+    with pytest.raises(UserInputError, match="eligible for clustering"):
         train_stratification(tmp_path / "marts", tmp_path / "runs", progress=False, config=FAST)
+
+
+def write_mart(root, frame: pd.DataFrame):
+    (root / "marts").mkdir(parents=True)
+    frame.to_parquet(root / "marts" / "mart_stratification_features.parquet", index=False)
+    return root / "marts"
+
+
+@pytest.mark.parametrize("seed", [11, 12])
+def test_k_and_subgroups_recovered_across_seeds_with_missing_bmi(tmp_path, seed):
+    frame, truth = planted_mart(500, seed, bmi_missing=0.25)
+    people = load_features(write_mart(tmp_path, frame))
+    # nobody is dropped for a missing BMI or smoking status: those inputs are imputed
+    assert len(people.frame) == len(frame) and people.n_imputed >= 0.25 * len(frame)
+    choice = choose_k(
+        people.frame[list(CLUSTER_FEATURES)].to_numpy(float),
+        [2, 3, 4, 5],
+        n_bootstrap=8,
+        n_init=4,
+        n_reference=10,
+        seed=seed,
+    )
+    planted = truth.set_index("patient_id").subgroup.reindex(people.frame.patient_id)
+    assert choice.k == 3, choice.table
+    assert adjusted_rand_score(planted, choice.models[3].labels_) >= 0.7
+
+
+def k_table(gap: list[float], stability: list[float]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"k": [2, 3, 4, 5], "gap": gap, "gap_se": 0.01, "stability_mean": stability, "silhouette": 0.2}
+    )
+
+
+def test_gap_rule_is_not_pulled_to_k2_by_stability():
+    # k = 2 is the most stable, but k = 3 is the first k whose gap is not beaten by the next one
+    k, _ = select_k(k_table([1.18, 1.26, 1.25, 1.25], [0.99, 0.97, 0.82, 0.70]))
+    assert k == 3
+    # a real fourth group: gap keeps rising to k = 4
+    k, _ = select_k(k_table([1.18, 1.22, 1.30, 1.29], [0.99, 0.90, 0.90, 0.70]))
+    assert k == 4
+
+
+def test_unstable_gap_choice_falls_back_to_the_largest_stable_smaller_k():
+    k, rule = select_k(k_table([1.10, 1.20, 1.30, 1.29], [0.95, 0.80, 0.60, 0.55]))
+    assert k == 3 and "unstable" in rule
+
+
+def test_model_imputes_blank_inputs_and_predicts_rows_with_blanks():
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(0, 1, (60, 4)), rng.normal(5, 1, (60, 4))])
+    X[rng.random(X.shape) < 0.1] = np.nan
+    model = RobustKMeans(2, n_init=4).fit(X)
+    assert np.isfinite(model.transform(X)).all()
+    assert adjusted_rand_score(np.repeat([0, 1], 60), model.predict(X)) > 0.9
 
 
 def test_generator_writes_survey_rows_and_truth(tmp_path):

@@ -1,14 +1,31 @@
 """Multimodal low-back-pain stratification (seeds/001_052d89f173b9bcf3.txt) on mart_stratification_features.
 
-Steps: complete cases -> robust k-means for k = 2..6 (silhouette + bootstrap stability, models/robust_kmeans)
--> cluster profiles with Kruskal-Wallis / chi-squared tests (Bonferroni) -> multinomial logistic regression
-predicting the cluster from SBT-based and Örebro-based feature sets (repeated stratified 5-fold accuracy)
--> decision curves for persistent bothersome LBP: stratified strategy (out-of-fold outcome rate of the
-patient's cluster) and the STarT Back risk group against treat-all / treat-none, with bootstrap intervals.
+Steps: eligible participants -> robust k-means for k = 2..6 with imputation of blank inputs
+(models/robust_kmeans) -> k by the gap statistic with a bootstrap-stability threshold -> cluster profiles
+with Kruskal-Wallis / chi-squared tests (Bonferroni) -> multinomial logistic regression predicting the
+cluster from SBT-based and Örebro-based feature sets (repeated stratified 5-fold accuracy) -> decision
+curves for persistent bothersome LBP: stratified strategy (out-of-fold outcome rate of the patient's
+cluster) and the STarT Back risk group against treat-all / treat-none, with bootstrap intervals.
 
 Clustering inputs: Pfirrmann grade and facet tropism per level, current smoking, male sex, BMI and the
 Örebro and STarT Back item scores (items rather than totals, so the psychosocial domain is not outweighed
 by ten imaging columns). LBP frequency and bothersomeness characterise the clusters and are never inputs.
+
+Choice of k (details in models/robust_kmeans): the smallest k with Gap(k) >= Gap(k+1) - s(k+1) (gap
+statistic against uniform references in the principal-component box), accepted when its mean bootstrap
+ARI is >= 0.75, else the largest smaller k that is. Stability or silhouette alone favour k = 2.
+
+Missing data. Who is clustered: participants with a study MRI read at >= 4 of the 5 levels, sex F or M,
+a scoreable Örebro total (<= orebro_max_missing_items blank items, the mart's rule) and <= 2 blank STarT
+Back items; everyone else is counted by reason in the report, never dropped silently. Blank inputs of
+those clustered -- BMI or smoking with no record in the mart's covariate window (in EHR data mostly never
+recorded, so a wider window does not help), one unread MRI level, a few blank items -- are imputed inside
+the clustering model from the 10 nearest participants on the other inputs (fitted on the inputs only,
+without outcome or labels; refitted in every bootstrap resample), after a blank Örebro item has been filled
+with the patient's mean item score as the Örebro proration does. The logistic-regression check imputes the
+same way inside each training fold. Decision curves use the participants whose outcome is known.
+Requiring complete cases instead dropped ~45 % of participants (BMI missing in ~25 %) and with them
+the precision to separate three groups.
 """
 
 from __future__ import annotations
@@ -25,6 +42,7 @@ import sklearn
 from rich.console import Console
 from rich.table import Table
 from scipy import stats
+from sklearn.impute import KNNImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import adjusted_rand_score
 from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold, cross_val_score
@@ -37,7 +55,7 @@ from models_py.errors import UserInputError
 from models_py.evaluate import mask_count
 from models_py.evaluate_dca import TREAT_ALL, TREAT_NONE, decision_curves
 from models_py.marts import mart_path, read_mart, sha256_of
-from models_py.models.robust_kmeans import choose_k
+from models_py.models.robust_kmeans import MIN_STABILITY, N_NEIGHBORS, choose_k
 from models_py.progress import progress_bar
 
 STUDY = "stratification"
@@ -59,7 +77,7 @@ PROFILE_CONTINUOUS = (
 )
 PROFILE_CATEGORICAL = ("sex", "smoking", "sbt_risk_group", "persistent_bothersome_lbp")
 MART_COLUMNS = (
-    ("patient_id", "sex", "age_at_visit", "smoking", "smoking_current", "bmi", "complete_case")
+    ("patient_id", "sex", "age_at_visit", "smoking", "smoking_current", "bmi")
     + IMAGING
     + OREBRO_ITEMS
     + SBT_ITEMS
@@ -75,29 +93,63 @@ class StratConfig:
     ks: tuple[int, ...] = (2, 3, 4, 5, 6)
     n_init: int = 10
     stability_bootstrap: int = 30
+    gap_references: int = 20
     cv_folds: int = 5
     cv_repeats: int = 5
     dca_bootstrap: int = 500
     thresholds: tuple[float, ...] = tuple(np.round(np.arange(0.05, 0.81, 0.01), 2))
 
 
-def load_features(marts_dir: Path) -> tuple[pd.DataFrame, int, str]:
-    """Complete cases of the mart, the number left out, and the mart's sha256."""
+MIN_LEVELS_READ = 4  # of 5: one level the MRI reader failed on is imputed, more means no usable MRI
+MAX_BLANK_SBT_ITEMS = 2
+
+
+@dataclass(frozen=True)
+class Participants:
+    frame: pd.DataFrame  # eligible participants, sorted by patient_id; blank cluster inputs stay NaN
+    excluded: dict[str, int]  # reason -> count, each participant under its first reason
+    n_total: int
+    n_imputed: int  # eligible participants with at least one imputed clustering input
+    sha256: str
+
+
+def load_features(marts_dir: Path) -> Participants:
+    """Eligible participants of the mart (module docstring), the exclusions by reason, and its sha256."""
     frame = read_mart(Path(marts_dir), MART, MART_COLUMNS)
     digest = sha256_of(mart_path(Path(marts_dir), MART))
-    complete = frame[frame["complete_case"].fillna(False).astype(bool)].copy()
-    complete["male"] = (complete["sex"] == "M").astype(float)
-    # a complete case may have up to orebro_max_missing_items blank Örebro items (the total is prorated);
-    # the same proration fills a blank item with the mean of the patient's answered item scores
-    items = complete[list(OREBRO_ITEMS)].astype(float)
-    complete[list(OREBRO_ITEMS)] = items.T.fillna(items.mean(axis=1)).T
-    complete["persistent_bothersome_lbp"] = complete["persistent_bothersome_lbp"].astype(int)
-    if len(complete) < MIN_PATIENTS:
+    levels_read = frame[[f"dd_{lv}" for lv in LEVELS]].notna().to_numpy() & (
+        frame[[f"ft_{lv}" for lv in LEVELS]].notna().to_numpy()
+    )
+    reasons = {
+        f"study MRI read at fewer than {MIN_LEVELS_READ} levels": levels_read.sum(axis=1) < MIN_LEVELS_READ,
+        "sex not F or M": ~frame["sex"].isin(["F", "M"]).to_numpy(),
+        "Örebro total not scoreable (too many blank items)": frame["orebro_total"].isna().to_numpy(),
+        f"more than {MAX_BLANK_SBT_ITEMS} blank STarT Back items": (
+            frame[list(SBT_ITEMS)].isna().sum(axis=1) > MAX_BLANK_SBT_ITEMS
+        ).to_numpy(),
+    }
+    keep = np.ones(len(frame), bool)
+    excluded = {}
+    for reason, rule in reasons.items():
+        excluded[reason] = int((keep & rule).sum())
+        keep &= ~rule
+    eligible = frame[keep].copy()
+    eligible["male"] = (eligible["sex"] == "M").astype(float)
+    # the Örebro proration fills a blank item with the mean of the patient's answered item scores
+    items = eligible[list(OREBRO_ITEMS)].astype(float)
+    eligible[list(OREBRO_ITEMS)] = items.T.fillna(items.mean(axis=1)).T
+    eligible["persistent_bothersome_lbp"] = (
+        eligible["persistent_bothersome_lbp"].astype("boolean").astype("Int64")
+    )
+    if len(eligible) < MIN_PATIENTS:
         raise UserInputError(
-            f"{MART} has {mask_count(len(complete))} complete cases; at least {MIN_PATIENTS} are needed "
-            "(check the study's questionnaires and imaging measurements were loaded)"
+            f"{MART} has {mask_count(len(eligible))} participants eligible for clustering; at least "
+            f"{MIN_PATIENTS} are needed (check the study's questionnaires and imaging measurements were loaded)"
         )
-    return complete.sort_values("patient_id").reset_index(drop=True), len(frame) - len(complete), digest
+    n_imputed = int(eligible[list(CLUSTER_FEATURES)].isna().any(axis=1).sum())
+    return Participants(
+        eligible.sort_values("patient_id").reset_index(drop=True), excluded, len(frame), n_imputed, digest
+    )
 
 
 def cluster_profiles(frame: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
@@ -106,10 +158,16 @@ def cluster_profiles(frame: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
     n_tests = len(PROFILE_CONTINUOUS) + len(PROFILE_CATEGORICAL)
     rows = []
     for col in PROFILE_CONTINUOUS:
-        groups = [frame.loc[labels == c, col].astype(float).to_numpy() for c in clusters]
-        p = float(stats.kruskal(*groups).pvalue) if all(len(np.unique(g)) for g in groups) else np.nan
+        # observed values only: an imputed BMI describes the model, not the patient
+        groups = [frame.loc[labels == c, col].astype(float).dropna().to_numpy() for c in clusters]
+        testable = all(len(g) for g in groups) and len(np.unique(np.concatenate(groups))) > 1
+        p = float(stats.kruskal(*groups).pvalue) if testable else np.nan
         cells = {
-            f"cluster_{c}": f"{np.median(g):.1f} ({np.percentile(g, 25):.1f}-{np.percentile(g, 75):.1f})"
+            f"cluster_{c}": (
+                f"{np.median(g):.1f} ({np.percentile(g, 25):.1f}-{np.percentile(g, 75):.1f})"
+                if len(g)
+                else "-"
+            )
             for c, g in zip(clusters, groups, strict=True)
         }
         rows.append({"variable": col, "summary": "median (IQR)", **cells, "test": "Kruskal-Wallis", "p": p})
@@ -176,13 +234,22 @@ def train_stratification(
     started = time.perf_counter()
     cfg = config or StratConfig(seed=seed)
     console = Console(stderr=True, quiet=not progress)
-    frame, n_incomplete, digest = load_features(marts_dir)
+    people = load_features(marts_dir)
+    frame, digest = people.frame, people.sha256
     console.print(
-        f"[bold]stratification[/]: {mask_count(len(frame))} complete cases "
-        f"({mask_count(n_incomplete)} incomplete left out)"
+        f"[bold]stratification[/]: {mask_count(len(frame))} of {mask_count(people.n_total)} participants "
+        f"clustered ({mask_count(people.n_imputed)} with imputed inputs, "
+        f"{mask_count(sum(people.excluded.values()))} not eligible)"
     )
     X = frame[list(CLUSTER_FEATURES)].to_numpy(float)
-    y = frame["persistent_bothersome_lbp"].to_numpy(int)
+    known = frame["persistent_bothersome_lbp"].notna().to_numpy()
+    y = frame.loc[known, "persistent_bothersome_lbp"].to_numpy(int)
+    if len(np.unique(y)) < 2:
+        raise UserInputError(
+            f"{MART}: persistent_bothersome_lbp is known for {mask_count(known.sum())} clustered participants "
+            "and takes one value at most; the decision curves need both outcomes (check the LBP frequency "
+            "and bothersomeness observations were loaded)"
+        )
     # k-means on 2 cores: BLAS/OpenMP oversubscription makes many small fits 50x slower
     with threadpool_limits(1), progress_bar(progress) as bar:
         choice = choose_k(
@@ -190,6 +257,7 @@ def train_stratification(
             list(cfg.ks),
             n_bootstrap=cfg.stability_bootstrap,
             n_init=cfg.n_init,
+            n_reference=cfg.gap_references,
             seed=cfg.seed,
             progress=bar,
         )
@@ -200,7 +268,10 @@ def train_stratification(
         accuracy = {}
         task = bar.add_task("multinomial logistic regression", total=len(FEATURE_SETS))
         for name, cols in FEATURE_SETS.items():
-            model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000))
+            # blank BMI / smoking / items: imputed inside each training fold, as in the clustering
+            model = make_pipeline(
+                KNNImputer(n_neighbors=N_NEIGHBORS), StandardScaler(), LogisticRegression(max_iter=5000)
+            )
             scores = cross_val_score(
                 model, frame[list(cols)].to_numpy(float), labels, cv=cv, scoring="accuracy"
             )
@@ -210,10 +281,11 @@ def train_stratification(
                 "n_fits": len(scores),
             }
             bar.advance(task)
+    # decision curves need the outcome: participants without LBP frequency/bothersomeness are left out
     risks = {
-        "stratified": out_of_fold_group_rate(labels, y, cfg.cv_folds, cfg.seed),
+        "stratified": out_of_fold_group_rate(labels[known], y, cfg.cv_folds, cfg.seed),
         "sbt_risk_group": out_of_fold_group_rate(
-            frame["sbt_risk_group"].astype(str).to_numpy(), y, cfg.cv_folds, cfg.seed
+            frame.loc[known, "sbt_risk_group"].astype(str).to_numpy(), y, cfg.cv_folds, cfg.seed
         ),
     }
     curves = decision_curves(y, risks, cfg.thresholds, n_bootstrap=cfg.dca_bootstrap, seed=cfg.seed)
@@ -237,8 +309,11 @@ def train_stratification(
     summary = {
         "study": STUDY,
         "config": asdict(cfg),
-        "n_complete": len(frame),
-        "n_incomplete": n_incomplete,
+        "n_participants": people.n_total,
+        "n_clustered": len(frame),
+        "n_imputed": people.n_imputed,
+        "excluded": people.excluded,
+        "n_outcome_known": int(known.sum()),
         "k": choice.k,
         "k_rule": choice.rule,
         "cluster_sizes": sizes,
@@ -270,7 +345,9 @@ def _truth_ari(truth_dir: Path, patient_ids: pd.Series, labels: np.ndarray) -> f
 
 
 def _plot_k(table: pd.DataFrame, path: Path) -> None:
-    fig, ax = rp.plt.subplots(figsize=(5.5, 4))
+    fig, (ax, gap_ax) = rp.plt.subplots(1, 2, figsize=(10, 4))
+    gap_ax.errorbar(table["k"], table["gap"], yerr=table["gap_se"], marker="o", capsize=3)
+    gap_ax.set(xlabel="k", ylabel="Gap(k) ± s(k)", title="Gap statistic")
     ax.plot(table["k"], table["silhouette"], marker="o", label="silhouette")
     ax.errorbar(
         table["k"],
@@ -283,7 +360,8 @@ def _plot_k(table: pd.DataFrame, path: Path) -> None:
         capsize=3,
         label="bootstrap stability (ARI)",
     )
-    ax.set(xlabel="k", ylabel="score", title="Choice of k")
+    ax.axhline(MIN_STABILITY, color="grey", linestyle=":", linewidth=0.8)
+    ax.set(xlabel="k", ylabel="score", title="Silhouette and stability")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -347,12 +425,30 @@ def _report(summary: dict, k_table: pd.DataFrame, profiles: pd.DataFrame, curves
     lines = [
         "# Multimodal LBP stratification",
         "",
-        f"Complete cases: {mask_count(summary['n_complete'])} (left out, incomplete: {mask_count(summary['n_incomplete'])}).",
+        f"Participants: {mask_count(summary['n_participants'])}; clustered: {mask_count(summary['n_clustered'])}, "
+        f"of whom {mask_count(summary['n_imputed'])} had at least one blank input imputed (10 nearest "
+        "neighbours on the other inputs, fitted without outcome); decision curves on the "
+        f"{mask_count(summary['n_outcome_known'])} with a known outcome.",
+        *(f"Not clustered, {reason}: {mask_count(n)}." for reason, n in summary["excluded"].items() if n),
         f"Chosen k = {summary['k']} ({summary['k_rule']}). {sizes}.",
     ]
     if summary["ari_vs_truth"] is not None:
         lines.append(f"Adjusted Rand index against the planted subgroups: {summary['ari_vs_truth']:.3f}.")
-    lines += ["", "## Choice of k", "", rp.markdown_table(k_table, ".3f"), "", "![k](k_selection.png)", ""]
+    lines += [
+        "",
+        "## Choice of k",
+        "",
+        f"Gap statistic (Tibshirani et al. 2001; {summary['config']['gap_references']} uniform reference "
+        "sets in the principal-component box of the scaled, imputed inputs): the smallest k with "
+        "Gap(k) >= Gap(k+1) - s(k+1), accepted when its "
+        f"mean bootstrap ARI (stability) is >= {MIN_STABILITY}, else the largest smaller stable k. "
+        "Silhouette is shown for reference; it and stability alone favour k = 2.",
+        "",
+        rp.markdown_table(k_table, ".3f"),
+        "",
+        "![k](k_selection.png)",
+        "",
+    ]
     lines += [
         "## Cluster profiles (Bonferroni over all tests)",
         "",

@@ -8,7 +8,8 @@
   files, so dbt-spark's batched inserts are used unchanged.
 #}
 {% macro spark__load_csv_rows(model, agate_table) %}
-    {%- if target.method != 'session' -%}
+    {#- `target` does not carry dbt-spark's connection method; the adapter's credentials do -#}
+    {%- if adapter.config.credentials.method != 'session' -%}
         {{ return(dbt_spark_load_csv_rows(model, agate_table)) }}
     {%- endif -%}
     {%- set column_override = model['config'].get('column_types', {}) -%}

@@ -74,4 +74,6 @@ final as (
 
 )
 
+-- sorted by the key: parallel hash joins give rows in any order, and marts must be byte-identical
 select * from final
+order by patient_id

@@ -140,4 +140,6 @@ profile as (
 
 )
 
+-- sorted by the key: parallel hash joins give rows in any order, and marts must be byte-identical
 select * from profile
+order by patient_id

@@ -35,4 +35,6 @@ after_enrolment as (
 
 )
 
+-- sorted by the key: parallel hash joins give rows in any order, and marts must be byte-identical
 select * from after_enrolment
+order by image_id

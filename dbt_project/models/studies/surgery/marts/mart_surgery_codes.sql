@@ -36,4 +36,6 @@ codes as (
 
 )
 
+-- sorted by the key: parallel hash joins give rows in any order, and marts must be byte-identical
 select * from codes
+order by task, patient_id, feature_type, feature, bin

@@ -24,4 +24,6 @@ per_patient as (
 
 )
 
+-- sorted by the key: parallel hash joins give rows in any order, and marts must be byte-identical
 select * from per_patient
+order by task, patient_id, feature_type, feature

@@ -76,4 +76,6 @@ flagged as (
 
 )
 
+-- sorted by the key: parallel hash joins give rows in any order, and marts must be byte-identical
 select * from flagged
+order by task, feature_type, feature

@@ -34,4 +34,6 @@ index_reports as (
 
 )
 
+-- sorted by the key: parallel hash joins give rows in any order, and marts must be byte-identical
 select * from index_reports
+order by task, patient_id

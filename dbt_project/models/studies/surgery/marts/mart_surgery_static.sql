@@ -61,4 +61,6 @@ joined as (
 
 )
 
+-- sorted by the key: parallel hash joins give rows in any order, and marts must be byte-identical
 select * from joined
+order by task, patient_id
