@@ -204,7 +204,7 @@ def _csv(value: str | None) -> list[str] | None:
 @app.command()
 @user_errors
 def demo(
-    patients: Annotated[int, typer.Option("--patients", "-n", min=1000, help="Synthetic patients.")] = 60_000,
+    patients: Annotated[int, typer.Option("--patients", "-n", min=1000, help="Synthetic patients.")] = 40_000,
     seed: Annotated[int, typer.Option(help="Seed for data and models.")] = 42,
     workdir: Annotated[Path, typer.Option(help="Where data, warehouse and runs go.")] = Path(
         "warehouse/demo"
