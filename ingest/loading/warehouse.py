@@ -120,7 +120,7 @@ def open_warehouse(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     created = not warehouse.exists()
     with _owner_only_umask():
         try:
-            con = duckdb.connect(str(warehouse))
+            con = duckdb.connect(str(warehouse), config=duckdb_settings(warehouse))
         except duckdb.IOException as exc:
             raise _open_error(warehouse, exc) from None
         if created:
@@ -174,3 +174,11 @@ def _remove_warehouse(warehouse: Path) -> None:
         with contextlib.suppress(FileNotFoundError):
             Path(f"{warehouse}{extra}").unlink()
     shutil.rmtree(f"{warehouse}.tmp", ignore_errors=True)
+
+
+def duckdb_settings(warehouse: Path) -> dict[str, str]:
+    """Memory limit and spill folder shared by loads and builds (the dbt profile reads the same env vars)."""
+    return {
+        "memory_limit": os.environ.get("LUMBAR_DUCKDB_MEMORY_LIMIT", "12GB"),
+        "temp_directory": os.environ.get("LUMBAR_DUCKDB_TEMP_DIR", f"{warehouse}.tmp"),
+    }

@@ -1,0 +1,1 @@
+"""Reference implementations lumbar is benchmarked against."""
