@@ -19,7 +19,9 @@ index_dates as (
 
 bin_numbers as (
 
-    {{ dbt.generate_series(n_bins) }}
+    {#- generate_series computes numbers with power(), a double on Spark: cast so bin is an integer everywhere -#}
+    select cast(generated_number as {{ dbt.type_bigint() }}) as generated_number
+    from ({{ dbt.generate_series(n_bins) }}) as series
 
 ),
 

@@ -45,7 +45,7 @@ counts as (
         {{ 'site' if by_site else "'all'" }} as site,
         {{ number }} as step_number,
         '{{ step }}' as step,
-        cast(sum(case when {{ rule }} then 1 else 0 end) as {{ dbt.type_int() }}) as n_patients
+        cast(coalesce(sum(case when {{ rule }} then 1 else 0 end), 0) as {{ dbt.type_int() }}) as n_patients
     from candidates
     {{ 'group by site' if by_site }}
     union all
@@ -60,7 +60,7 @@ counts as (
         {{ 'site' if by_site else "'all'" }} as site,
         {{ number }} as step_number,
         'outcome {{ outcome }}' as step,
-        cast(sum(case when outcome = '{{ outcome }}' then 1 else 0 end) as {{ dbt.type_int() }}) as n_patients
+        cast(coalesce(sum(case when outcome = '{{ outcome }}' then 1 else 0 end), 0) as {{ dbt.type_int() }}) as n_patients
     from cohort
     {{ 'group by site' if by_site }}
     {{ 'union all' if not (last_outcome and not by_site) }}

@@ -38,7 +38,7 @@ step_counts as (
         {{ 'site' if by_site else "'all'" }} as site,
         {{ number }} as step_number,
         '{{ step }}' as step,
-        cast(sum(case when {{ rule }} then 1 else 0 end) as {{ dbt.type_int() }}) as n_patients
+        cast(coalesce(sum(case when {{ rule }} then 1 else 0 end), 0) as {{ dbt.type_int() }}) as n_patients
     from candidates
     {{ 'group by site' if by_site }}
     union all
@@ -50,7 +50,8 @@ step_counts as (
         cohort,
         {{ 'site' if by_site else "'all'" }} as site,
         5 as step_number,
-        'final cohort (other task''s positives removed)' as step,
+        {#- engines escape a quote inside a string literal differently ('' vs \') -#}
+        {{ dbt.string_literal(dbt.escape_single_quotes("final cohort (other task's positives removed)")) }} as step,
         cast(count(*) as {{ dbt.type_int() }}) as n_patients
     from cohort_rows
     group by cohort{{ ', site' if by_site }}
@@ -60,7 +61,7 @@ step_counts as (
         {{ 'site' if by_site else "'all'" }} as site,
         6 as step_number,
         'positive (label 1)' as step,
-        cast(sum(label) as {{ dbt.type_int() }}) as n_patients
+        cast(coalesce(sum(label), 0) as {{ dbt.type_int() }}) as n_patients
     from cohort_rows
     group by cohort{{ ', site' if by_site }}
     union all
@@ -69,7 +70,7 @@ step_counts as (
         {{ 'site' if by_site else "'all'" }} as site,
         7 as step_number,
         'negative (label 0)' as step,
-        cast(sum(1 - label) as {{ dbt.type_int() }}) as n_patients
+        cast(coalesce(sum(1 - label), 0) as {{ dbt.type_int() }}) as n_patients
     from cohort_rows
     group by cohort{{ ', site' if by_site }}
     {{ 'union all' if by_site }}
