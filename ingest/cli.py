@@ -71,12 +71,16 @@ def generate(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write one Parquet file per raw table.")],
     patients: Annotated[int, typer.Option("--patients", "-n", min=1, help="Number of patients.")] = 60_000,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives byte-identical files.")] = 42,
+    ldh_enrichment: Annotated[
+        float,
+        typer.Option(help="Multiply the LDH/LSS group's share (1 = LIRE calibration; demos use more)."),
+    ] = 1.0,
 ) -> None:
     """Write a seeded synthetic low-back-pain EHR in the raw-table contract."""
     from ingest.generate import generate as run_generate
     from ingest.report import print_card_summary
 
-    card = run_generate(patients, seed, out)
+    card = run_generate(patients, seed, out, ldh_enrichment=ldh_enrichment)
     print_card_summary(console, card, out)
 
 
@@ -204,7 +208,10 @@ def _csv(value: str | None) -> list[str] | None:
 @app.command()
 @user_errors
 def demo(
-    patients: Annotated[int, typer.Option("--patients", "-n", min=1000, help="Synthetic patients.")] = 40_000,
+    patients: Annotated[int, typer.Option("--patients", "-n", min=1000, help="Synthetic patients.")] = 15_000,
+    ldh_enrichment: Annotated[
+        float, typer.Option(help="LDH/LSS share multiplier, so a small demo has enough surgery cases.")
+    ] = 4.0,
     seed: Annotated[int, typer.Option(help="Seed for data and models.")] = 42,
     workdir: Annotated[Path, typer.Option(help="Where data, warehouse and runs go.")] = Path(
         "warehouse/demo"
@@ -219,8 +226,10 @@ def demo(
 
     raw_dir = workdir / "raw"
     wh = (workdir / "lumbar.duckdb").resolve()
-    console.rule(f"1/4 generate {patients:,} synthetic patients (seed {seed})")
-    card = run_generate(patients, seed, raw_dir)
+    console.rule(
+        f"1/4 generate {patients:,} synthetic patients (seed {seed}, LDH/LSS share x{ldh_enrichment:g})"
+    )
+    card = run_generate(patients, seed, raw_dir, ldh_enrichment=ldh_enrichment)
     print_card_summary(console, card, raw_dir)
     console.rule("2/4 load into DuckDB raw schema")
     if wh.exists():

@@ -108,6 +108,7 @@ def build_card(**k: Any) -> dict:
         "version": C.GENERATOR_VERSION,
         "seed": seed,
         "n_patients": n,
+        "ldh_enrichment": k.get("ldh_enrichment", 1.0),
         "expected": expected,
         "windows": {
             "index_dates": [C.INDEX_START, C.INDEX_END],
@@ -165,7 +166,9 @@ def build_card(**k: Any) -> dict:
                 "latent_group": int(pop.ldh.sum()),
                 "near_miss_one_lookback_code": int((lookback == 1).sum()),
                 "near_miss_codes_after_index_only": int((pop.ldh_pattern == 2).sum()),
-                "expected_per_250k": int(round(250_000 * C.LDH_PREVALENCE * C.LDH_PATTERN_MIX[0])),
+                "expected_per_250k": int(
+                    round(250_000 * C.LDH_PREVALENCE * k.get("ldh_enrichment", 1.0) * C.LDH_PATTERN_MIX[0])
+                ),
             },
             "surgery_early": {
                 "definition": "first decompression code (CPT / ICD-9-PCS / ICD-10-PCS) in days 1..60",

@@ -91,9 +91,20 @@ def _check(n_patients: int, seed: int, out: Path) -> Path:
     return out
 
 
-def generate(n_patients: int, seed: int, out: Path, *, progress: bool = True) -> dict:
-    """Write the raw contract tables, truth tables and generator_card.json under `out`; return the card."""
+def generate(
+    n_patients: int, seed: int, out: Path, *, progress: bool = True, ldh_enrichment: float = 1.0
+) -> dict:
+    """Write the raw contract tables, truth tables and generator_card.json under `out`; return the card.
+
+    ldh_enrichment multiplies the LDH/LSS group's share of the population (1.0 = the LIRE calibration);
+    demos use it to get enough surgery cases from few patients. The card records it.
+    """
     out = _check(n_patients, seed, out)
+    max_enrichment = 1 / C.LDH_PREVALENCE
+    if not 1.0 <= ldh_enrichment <= max_enrichment:
+        raise LumbarError(
+            f"--ldh-enrichment must be between 1 and {max_enrichment:.1f}, got {ldh_enrichment}"
+        )
     bar = (
         Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), transient=True)
         if progress
@@ -102,16 +113,16 @@ def generate(n_patients: int, seed: int, out: Path, *, progress: bool = True) ->
     if bar is not None:
         bar.start()
     try:
-        return _generate(int(n_patients), int(seed), out, _Steps(bar))
+        return _generate(int(n_patients), int(seed), out, _Steps(bar), float(ldh_enrichment))
     finally:
         if bar is not None:
             bar.stop()
 
 
-def _generate(n: int, seed: int, out: Path, steps: _Steps) -> dict:
+def _generate(n: int, seed: int, out: Path, steps: _Steps, ldh_enrichment: float = 1.0) -> dict:
     with steps.step("patients"):
         providers = make_providers(n, seed)
-        pop = make_population(n, seed, providers)
+        pop = make_population(n, seed, providers, C.LDH_PREVALENCE * ldh_enrichment)
         patient_ids = ids("P", n, 8)
         provider_ids = ids("PR", providers.n, 6)
         rng = stream(seed, "latent")
@@ -229,6 +240,7 @@ def _generate(n: int, seed: int, out: Path, steps: _Steps) -> dict:
         card = build_card(
             pop=pop,
             seed=seed,
+            ldh_enrichment=ldh_enrichment,
             images=images,
             cohort=cohort,
             outcome=outcome,

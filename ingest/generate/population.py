@@ -119,7 +119,9 @@ def _pick_pcp(rng: np.random.Generator, site: np.ndarray, providers: Providers) 
     return np.where(rng.random(len(site)) < 0.04, -1, pcp)  # some patients have no PCP on file
 
 
-def make_population(n: int, seed: int, providers: Providers) -> Population:
+def make_population(
+    n: int, seed: int, providers: Providers, ldh_prevalence: float = C.LDH_PREVALENCE
+) -> Population:
     rng = stream(seed, "population")
     site = choice(rng, n, C.SITE_MIX)
     sex = choice(rng, n, C.SEX_MIX)
@@ -136,7 +138,7 @@ def make_population(n: int, seed: int, providers: Providers) -> Population:
     dies = rng.random(n) < sigmoid(C.DEATH_BASE_LOGIT + C.DEATH_AGE_SLOPE * (age - 57))
     death_day = np.where(dies, index_day + rng.integers(1, C.FOLLOWUP_DAYS + 1, n), -1).astype(np.int32)
 
-    ldh = rng.random(n) < C.LDH_PREVALENCE
+    ldh = rng.random(n) < ldh_prevalence
     ldh_pattern = np.where(ldh, choice(rng, n, C.LDH_PATTERN_MIX), -1)
     severity = rng.normal(0, 1, n)
     lbp = rng.random(n) < np.where(ldh, 0.85, C.LBP_PREVALENCE)
