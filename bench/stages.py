@@ -18,8 +18,7 @@ from typing import Any
 
 from ingest.errors import LumbarError
 
-# ru_maxrss is in kilobytes on Linux (bytes on macOS)
-_RSS_UNIT = 1 if sys.platform == "darwin" else 1024
+_REPO = Path(__file__).resolve().parent.parent
 
 
 class StageError(LumbarError):
@@ -84,15 +83,17 @@ def run_stage(
     """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     child_env = {**os.environ, **(env or {})}
+    child_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_REPO), child_env.get("PYTHONPATH")]))
+    rss_file = log_path.with_suffix(".rss")
     with log_path.open("wb") as log:
         start = time.perf_counter()
-        proc = subprocess.Popen(list(argv), stdout=log, stderr=subprocess.STDOUT, env=child_env, cwd=cwd)
-        _, status, usage = os.wait4(proc.pid, 0)
+        # the launcher forks the stage from a small process, so the stage's peak RSS is its own
+        launcher = [sys.executable, "-m", "bench.rss_launcher", str(rss_file), *argv]
+        proc = subprocess.run(launcher, stdout=log, stderr=subprocess.STDOUT, env=child_env, cwd=cwd)
         wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)  # tell Popen the child is reaped
     if proc.returncode != 0:
         raise StageError(
             f"benchmark stage '{stage}' at {n_patients:,} patients exited with {proc.returncode}: "
             f"see {log_path}"
         )
-    return StageResult(stage, n_patients, wall, int(usage.ru_maxrss) * _RSS_UNIT)
+    return StageResult(stage, n_patients, wall, int(rss_file.read_text()))
