@@ -98,7 +98,9 @@ def load_directory(
     fmt = fmt.lower()
     if fmt not in FILE_FORMATS + ADAPTER_FORMATS:
         raise LumbarError(f"--format {fmt!r} is not one of {', '.join(FILE_FORMATS + ADAPTER_FORMATS)}")
-    folder = Path(path).absolute()  # raw.loads records where files came from; relative paths would not resolve later
+    folder = Path(
+        path
+    ).absolute()  # raw.loads records where files came from; relative paths would not resolve later
     if fmt == "auto" and (detected := detect_format(folder)) != "files":
         fmt = detected
     if fmt in ADAPTER_FORMATS:

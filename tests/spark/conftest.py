@@ -12,6 +12,8 @@ import os
 import shutil
 import subprocess
 
+import pytest
+
 ENABLE_VAR = "LUMBAR_SPARK_TESTS"
 
 # collect_ignore_glob is read per conftest: it hides this folder's test modules from a plain `pytest` run
@@ -22,7 +24,9 @@ def spark_missing_reason() -> str | None:
     """Why Spark cannot run here (None when it can): no `java` on PATH, or pyspark / dbt-spark not installed."""
     java = shutil.which("java")
     if java is None:
-        return "Java not found on PATH: Spark needs a JDK/JRE 17 (e.g. apt-get install openjdk-17-jre-headless)"
+        return (
+            "Java not found on PATH: Spark needs a JDK/JRE 17 (e.g. apt-get install openjdk-17-jre-headless)"
+        )
     try:
         subprocess.run([java, "-version"], capture_output=True, check=True, timeout=60)
     except (OSError, subprocess.SubprocessError) as exc:
@@ -33,3 +37,10 @@ def spark_missing_reason() -> str | None:
     except ImportError as exc:
         return f"{exc.name} is not installed: run `make test-spark` (installs the spark extra into .venv)"
     return None
+
+
+@pytest.fixture(scope="session")
+def spark_ready() -> None:
+    """Skip (with the reason) the tests that need a local Spark when this machine cannot start one."""
+    if (reason := spark_missing_reason()) is not None:
+        pytest.skip(reason)

@@ -34,43 +34,50 @@
 
 {% macro raw_parquet_dir() -%}
     {%- set folder = var('raw_dir', env_var('LUMBAR_RAW_DIR', '../warehouse/raw')) | string -%}
-    {%- set folder = folder if folder.startswith('/') else env_var('PWD', '.') ~ '/' ~ folder -%}
+    {#- local relative paths are relative to dbt_project/; URIs (s3a://, abfss://, file:/) are kept as given -#}
+    {%- set folder = folder if folder.startswith('/') or ':' in folder else env_var('PWD', '.') ~ '/' ~ folder -%}
     {{ return(folder.rstrip('/')) }}
 {%- endmacro %}
 
 {% macro spark__register_raw_sources() -%}
     {%- if execute -%}
         {%- set folder = raw_parquet_dir() -%}
-        {%- set types = raw_column_types() -%}
         {#- every source in schema raw, whichever YAML declares it (ehr, ehr_imaging, ...) -#}
         {%- set tables = {} -%}
         {%- for source in graph.sources.values() if source.schema == 'raw' -%}
             {%- do tables.update({source.name: source.columns.keys() | list}) -%}
         {%- endfor -%}
         {%- do run_query('create database if not exists raw') -%}
-        {%- for table, columns in tables.items() | sort -%}
-            {%- if not columns -%}
-                {{ exceptions.raise_compiler_error(
-                    "source raw." ~ table ~ " lists no columns in its YAML; Spark needs them to register "
-                    ~ folder ~ "/" ~ table ~ ".parquet") }}
-            {%- endif -%}
-            {%- set column_sql = [] -%}
-            {%- for c in columns -%}
-                {%- do column_sql.append(c ~ ' ' ~ types.get(table, {}).get(c, 'string')) -%}
-            {%- endfor -%}
-            {#- drop + create, not `create or replace` (v1 Parquet tables cannot be replaced); dropping an
-                external table leaves its files alone. A missing optional table reads as empty. -#}
-            {%- do run_query('drop table if exists raw.' ~ table) -%}
-            {%- do run_query('create table raw.' ~ table ~ ' (' ~ column_sql | join(', ') ~ ') using parquet '
-                             ~ "location '" ~ folder ~ '/' ~ table ~ ".parquet'") -%}
-        {%- endfor -%}
-        {#- patients is the one table every load needs: an empty one means the folder is wrong -#}
+        {#- patients first: every load has it, so an empty one means the folder is wrong; stop before
+            registering (and creating empty folders for) the other tables -#}
+        {%- do register_raw_parquet_table('patients', tables.get('patients', []), folder) -%}
         {%- set n = run_query('select count(*) from raw.patients').columns[0].values()[0] -%}
         {%- if n == 0 -%}
             {{ exceptions.raise_compiler_error(
                 "no patients in " ~ folder ~ "/patients.parquet; set LUMBAR_RAW_DIR (or --vars '{raw_dir: ...}') "
                 ~ "to the folder holding the raw Parquet files") }}
         {%- endif -%}
+        {%- for table, columns in tables.items() | sort if table != 'patients' -%}
+            {%- do register_raw_parquet_table(table, columns, folder) -%}
+        {%- endfor -%}
     {%- endif -%}
     select 1
+{%- endmacro %}
+
+{% macro register_raw_parquet_table(table, columns, folder) -%}
+    {%- if not columns -%}
+        {{ exceptions.raise_compiler_error(
+            "source raw." ~ table ~ " lists no columns in its YAML; Spark needs them to register "
+            ~ folder ~ "/" ~ table ~ ".parquet") }}
+    {%- endif -%}
+    {%- set types = raw_column_types().get(table, {}) -%}
+    {%- set column_sql = [] -%}
+    {%- for c in columns -%}
+        {%- do column_sql.append(c ~ ' ' ~ types.get(c, 'string')) -%}
+    {%- endfor -%}
+    {#- drop + create, not `create or replace` (v1 Parquet tables cannot be replaced); dropping an external
+        table leaves its files alone. A missing optional table reads as empty (Spark creates its folder). -#}
+    {%- do run_query('drop table if exists raw.' ~ table) -%}
+    {%- do run_query('create table raw.' ~ table ~ ' (' ~ column_sql | join(', ') ~ ') using parquet '
+                     ~ "location '" ~ folder ~ '/' ~ table ~ ".parquet'") -%}
 {%- endmacro %}

@@ -23,7 +23,8 @@
                  mode 'FAILFAST', encoding 'UTF-8')
     {%- endcall -%}
     {%- set sql -%}
-        insert into {{ this.render() }}
+        {#- overwrite: a managed folder left by a crashed run must not add its rows to the seed -#}
+        insert overwrite table {{ this.render() }}
         select
         {%- for col_name in agate_table.column_names %}
             {%- set inferred_type = adapter.convert_type(agate_table, loop.index0) -%}
