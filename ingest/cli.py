@@ -158,7 +158,6 @@ def train_surgery(
         lasso_repeats=lasso_repeats,
     )
     console.print(summary_table(run_dir))
-    console.print(f"run folder: {run_dir}")
 
 
 @train_app.command("medication")
@@ -198,7 +197,6 @@ def train_medication(
         n_bootstrap=n_bootstrap,
     )
     console.print(summary_table(run_dir))
-    console.print(f"run folder: {run_dir}")
 
 
 def _csv(value: str | None) -> list[str] | None:
@@ -257,7 +255,6 @@ def demo(
             lasso_repeats=5,
         )
         console.print(summary_table(run_dir))
-        console.print(f"run folder: {run_dir}")
 
 
 @app.command()
@@ -292,7 +289,6 @@ def train_stratification(
 
     run_dir = run(marts_dir or default_marts_dir(_warehouse(warehouse)), out, seed=seed, truth_dir=truth)
     console.print(summary_table(run_dir))
-    console.print(f"run folder: {run_dir}")
 
 
 @train_app.command("injection")
@@ -338,7 +334,6 @@ def train_injection(
         truth_dir=truth,
     )
     console.print(summary_table(run_dir))
-    console.print(f"run folder: {run_dir}")
 
 
 def _images_root_from_loads(warehouse: Path) -> Path | None:
