@@ -5,47 +5,4 @@
   late window are not in this cohort, so no patient is positive in both tasks.
   split: deterministic, stratified by label (macro split_column).
 #}
-with
-
-candidates as (
-
-    select * from {{ ref('cohort_surgery_candidates') }}
-
-),
-
-eligible as (
-
-    select
-        patient_id,
-        index_date,
-        cast(case when surgery_timing = 'early' then 1 else 0 end as {{ dbt.type_int() }}) as label,
-        case when surgery_timing = 'early' then surgery_date end as surgery_date,
-        cast(case when surgery_timing = 'early' then days_to_surgery end as {{ dbt.type_int() }}) as days_to_surgery,
-        site,
-        index_image_id,
-        index_modality
-    from candidates
-    where is_ldh_lss
-      {% if var('surgery_exclude_prior_decompression') %}and not has_prior_decompression{% endif %}
-      and outcome_known
-      and surgery_timing in ('early', 'none', 'after_window')
-
-),
-
-split as (
-
-    select
-        patient_id,
-        index_date,
-        label,
-        surgery_date,
-        days_to_surgery,
-        site,
-        {{ split_column('label') }} as split,
-        index_image_id,
-        index_modality
-    from eligible
-
-)
-
-select * from split
+{{ surgery_cohort('early') }}
