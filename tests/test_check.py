@@ -38,6 +38,7 @@ PATIENTS = [
 DIAGNOSES = [
     ("P1", D(2014, 5, 1), "72210", "ICD9CM"),  # clean
     ("P1", D(2014, 5, 1), "72210", "ICD9CM"),  # duplicate of the row above
+    ("P1", D(2014, 5, 1), "72210", "ICD9CM"),  # a third copy: two surplus copies in all
     ("P1", D(2014, 6, 1), "7242.", "ICD9CM"),  # repaired shape, valid
     ("P1", D(2014, 6, 2), "m54,5", "ICD10CM"),  # repaired shape; ICD-10 before 2015-10-01
     ("P2", D(2016, 1, 1), "ICD10:M545", "ICD9CM"),  # repaired; ICD-10 code labelled ICD-9; ICD-9 after switch
@@ -71,7 +72,7 @@ EXPECTED = {
     "dq_codes_invalid_for_system": 2,  # ICD10:M545 as ICD9CM, "72"
     "dq_codes_outside_valid_period": 3,  # m54,5 in 2014; the two ICD-9 rows in 2016
     "dq_codes_repaired_by_staging": 4,  # 7242., m54,5, ICD10:M545, CPT 63047
-    "dq_duplicate_events": 1,
+    "dq_duplicate_events": 2,  # three copies of one diagnosis
     "dq_prescriptions_unmapped_drug_names": 1,
     "dq_imaging_empty_reports": 2,
 }

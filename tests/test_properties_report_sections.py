@@ -47,13 +47,19 @@ def sql_sections(db: CompiledModels) -> list[tuple[str, bool, str]]:
 
 
 def section_patterns(db: CompiledModels) -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """The findings and impression patterns exactly as compiled into the model, for Python's `re`.
-    RE2's `$` (no multi-line flag) is the end of the text; Python's `$` also matches before a final newline,
-    so it becomes `\\Z`."""
+    """The findings and impression sections as one capture-group regex each, for Python's `re`.
+
+    The model finds a section with two anchored replacements (macros/report_sections.sql); the reference is the
+    plain definition built from the same compiled header regexes: the first start header, then the shortest
+    text up to the first end header or the end of the report. RE2's `$` (no multi-line flag) is the end of the
+    text; Python's `$` also matches before a final newline, so the reference uses `\\Z`."""
     sql = next(m.sql for m in db.models if m.name == "int_imaging_reports_cleaned")
-    patterns = re.findall(r"regexp_extract\(report_text, '([^']*)', 1\)", sql)
-    assert len(patterns) == 2, "expected the findings and impression patterns in the compiled SQL"
-    return tuple(re.compile(p.replace("|$)", r"|\Z)")) for p in patterns)  # type: ignore[return-value]
+    starts = re.findall(r"regexp_matches\(report_text, '\(\?is\)([^']*)'\)", sql)
+    ends = re.findall(r", '\(\?is\)([^']*)\.\*\$', '', 'g'\)", sql)
+    assert len(starts) == len(ends) == 2, "expected the findings and impression headers in the compiled SQL"
+    return tuple(  # type: ignore[return-value]
+        re.compile(f"(?is){start}(.*?)(?:{end}|\\Z)") for start, end in zip(starts, ends, strict=True)
+    )
 
 
 def py_clean(text: str) -> str:

@@ -30,9 +30,9 @@ sections as (
 
     select
         *,
-        trim({{ regexp_extract_group('report_text', report_section_pattern(findings, impression ~ '|' ~ other_headers)) }})
+        trim({{ report_section('report_text', findings, impression ~ '|' ~ other_headers) }})
             as findings_text,
-        trim({{ regexp_extract_group('report_text', report_section_pattern(impression, findings ~ '|' ~ other_headers)) }})
+        trim({{ report_section('report_text', impression, findings ~ '|' ~ other_headers) }})
             as impression_text
     from imaging
 

@@ -1,10 +1,12 @@
-{{ config(severity='warn', tags=['data_quality']) }}
+{{ config(severity='warn', tags=['data_quality'], fail_calc='coalesce(sum(n_surplus_copies), 0)') }}
 {#
   Event rows identical to another row of the same table after staging normalisation (DQD
   isPrimaryKey / duplicate records): same patient, date and code (diagnoses, procedures), drug text
   (prescriptions), name and value (observations), or modality, region and report (imaging studies with
   different ids). The loader keeps them (the same code twice on a day can be two encounters) and the features
-  count days, not rows; one row here per surplus copy.
+  count days, not rows. One row per duplicated event with its number of surplus copies; the failure count
+  (fail_calc) is the number of surplus copies. A hash aggregate, not a row_number() window: no sort of the
+  11 million events of the 250,000-patient benchmark.
 #}
 with
 
@@ -33,17 +35,17 @@ keyed as (
 
 ),
 
-numbered as (
+duplicated as (
 
     select
         table_name,
         patient_id,
         event_date,
-        row_number() over (partition by table_name, patient_id, event_date, event_key order by event_key) as copy_number
+        count(*) - 1 as n_surplus_copies
     from keyed
+    group by table_name, patient_id, event_date, event_key
+    having count(*) > 1
 
 )
 
-select table_name, patient_id, event_date
-from numbered
-where copy_number > 1
+select * from duplicated

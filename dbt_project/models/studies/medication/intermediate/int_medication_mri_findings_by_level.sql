@@ -61,6 +61,10 @@ graded as (
         level,
         '{{ f.name }}' as finding,
         case
+            {#- most clause x finding pairs name no finding: one regex settles them before the grade regexes run #}
+            when not ({{ regexp_matches('clause_text', f.term) }}
+                {%- if f.types %} or {{ regexp_matches('clause_text', f.types.values() | join('|')) }}{% endif %})
+                then 0
             {%- for grade in [3, 2, 1] %}
             when {{ regexp_matches('clause_text', '\\b(' ~ words[grade] ~ ')\\b[^.;]{0,30}(' ~ f.term ~ ')') }}
                 or {{ regexp_matches('clause_text', '(' ~ f.term ~ ')[ ]*,[ ]*(' ~ words[grade] ~ ')\\b') }}
@@ -69,8 +73,8 @@ graded as (
                 {%- endif %}
                 then {{ grade }}
             {%- endfor %}
-            when {{ regexp_matches('clause_text', f.term) }} then 1
-            else 0
+            -- the finding is named without a grade
+            else 1
         end as severity
     from clauses
     {{ 'union all' if not loop.last }}

@@ -99,14 +99,16 @@ with_markers as (
 
 positioned as (
 
+    -- the latest section header and level label at or before each clause, found with one window pass: the
+    -- clause number is zero-padded in front of the value so that max() picks the latest one
     select
         *,
-        max(case when opens_section is not null then clause_number end) over (
+        max(case when opens_section is not null then {{ dbt.concat(["lpad(cast(clause_number as " ~ dbt.type_string() ~ "), 8, '0')", 'opens_section']) }} end) over (
             partition by image_id order by clause_number rows between unbounded preceding and current row
-        ) as section_clause,
-        max(case when label_level is not null then clause_number end) over (
+        ) as section_marker,
+        max(case when label_level is not null then {{ dbt.concat(["lpad(cast(clause_number as " ~ dbt.type_string() ~ "), 8, '0')", 'label_level']) }} end) over (
             partition by image_id order by clause_number rows between unbounded preceding and current row
-        ) as label_clause
+        ) as label_marker
     from with_markers
 
 ),
@@ -114,25 +116,19 @@ positioned as (
 resolved as (
 
     select
-        p.patient_id,
-        p.image_id,
-        p.clause_number,
-        p.clause_raw,
-        coalesce(s.opens_section, 'findings') as section,
-        p.header_word = 'exam' as is_exam_line,
+        patient_id,
+        image_id,
+        clause_number,
+        clause_raw,
+        coalesce(substring(section_marker, 9), 'findings') as section,
+        header_word = 'exam' as is_exam_line,
         -- a label only carries into clauses of the same section
         case
-            when l.clause_number is not null
-                and coalesce(p.section_clause, -1) <= l.clause_number
-                then l.label_level
+            when label_marker is not null
+                and coalesce(substring(section_marker, 1, 8), '') <= substring(label_marker, 1, 8)
+                then substring(label_marker, 9)
         end as inherited_level
-    from positioned as p
-    left join with_markers as s
-        on p.image_id = s.image_id
-        and p.section_clause = s.clause_number
-    left join with_markers as l
-        on p.image_id = l.image_id
-        and p.label_clause = l.clause_number
+    from positioned
 
 ),
 
