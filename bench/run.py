@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,6 +46,7 @@ console = Console(stderr=True)
 class Settings:
     seed: int
     train: bool
+    baseline: bool
     lasso_repeats: int
     mdl_epochs: int
 
@@ -128,20 +130,9 @@ def bench_scale(
     stages.append(floor)
     save()
 
-    step("pandas baseline")
-    baseline_dir = work / "pandas_baseline"
-    shutil.rmtree(baseline_dir, ignore_errors=True)
-    baseline = run_stage(
-        "pandas_baseline", n_patients,
-        python_argv("bench.baselines.pandas_surgery", str(dataset.raw_dir), str(baseline_dir)),
-        logs / "pandas_baseline.log",
-    )  # fmt: skip
-    step("pandas baseline: row-for-row check against the warehouse")
-    differences = compare_outputs(warehouse_outputs(warehouse, marts), baseline_dir)
-    baseline.details["equal"] = not differences
-    baseline.details["differences"] = [f"{d.output}: {d.message}" for d in differences]
-    stages.append(baseline)
-    save()
+    if settings.baseline:
+        stages.append(_pandas_baseline(n_patients, dataset.raw_dir, work, warehouse, marts, step))
+        save()
 
     if settings.train:
         step("trainer timings (early task: LASSO selection, word2vec, MDL epochs)")
@@ -149,6 +140,25 @@ def bench_scale(
 
     progress.update(task, description=f"{n_patients:,} patients: done", total=1, completed=1)
     return save(complete=True)
+
+
+def _pandas_baseline(
+    n_patients: int, raw_dir: Path, work: Path, warehouse: Path, marts: Path, step: Callable[[str], None]
+) -> StageResult:
+    """The pandas baseline, checked row for row against the warehouse before its time is used."""
+    step("pandas baseline")
+    baseline_dir = work / "pandas_baseline"
+    shutil.rmtree(baseline_dir, ignore_errors=True)
+    baseline = run_stage(
+        "pandas_baseline", n_patients,
+        python_argv("bench.baselines.pandas_surgery", str(raw_dir), str(baseline_dir)),
+        work / "logs" / "pandas_baseline.log",
+    )  # fmt: skip
+    step("pandas baseline: row-for-row check against the warehouse")
+    differences = compare_outputs(warehouse_outputs(warehouse, marts), baseline_dir)
+    baseline.details["equal"] = not differences
+    baseline.details["differences"] = [f"{d.output}: {d.message}" for d in differences]
+    return baseline
 
 
 def duckdb_threads() -> int:
@@ -208,6 +218,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=42, help="generator and trainer seed")
     parser.add_argument("--no-train", action="store_true", help="skip the trainer stage")
+    parser.add_argument(
+        "--no-baseline",
+        action="store_true",
+        help="skip the pandas baseline (it holds every raw table in memory: about 4.5 GB per 250,000 patients)",
+    )
     parser.add_argument("--lasso-repeats", type=int, default=50, help="repeats of 5-fold CV (paper: 50)")
     parser.add_argument("--mdl-epochs", type=int, default=2, help="MDL epochs timed (seconds per epoch)")
     parser.add_argument("--report-only", action="store_true", help="re-render from stored results only")
@@ -221,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings(
             seed=args.seed,
             train=not args.no_train,
+            baseline=not args.no_baseline,
             lasso_repeats=2 if args.quick else args.lasso_repeats,
             mdl_epochs=1 if args.quick else args.mdl_epochs,
         )

@@ -14,7 +14,7 @@ from bench.run import Settings, bench_scale, results_path
 
 @pytest.mark.slow
 def test_tiny_benchmark_checks_the_pandas_baseline_row_for_row(tmp_path: Path) -> None:
-    settings = Settings(seed=3, train=False, lasso_repeats=1, mdl_epochs=1)
+    settings = Settings(seed=3, train=False, baseline=True, lasso_repeats=1, mdl_epochs=1)
     with Progress(disable=True) as progress:
         result = bench_scale(2_000, settings, progress, cache_dir=tmp_path)
 
