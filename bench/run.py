@@ -34,6 +34,7 @@ from bench.compare import compare_outputs, warehouse_outputs
 from bench.datasets import CACHE_DIR, ensure_dataset
 from bench.dbt_timings import read_run_results
 from bench.stages import StageResult, lumbar_argv, python_argv, run_stage
+from ingest.dbt_runner import run_results_path
 from ingest.errors import LumbarError
 from ingest.paths import REPO_ROOT
 
@@ -175,8 +176,7 @@ def _fresh_warehouse(warehouse: Path, marts: Path) -> None:
 
 
 def _run_results_path(warehouse: Path) -> Path:
-    # ingest/build.py keeps dbt's target folder beside the warehouse (its _dbt_dir)
-    path = warehouse.parent / f".{warehouse.stem}.dbt" / "target" / "run_results.json"
+    path = run_results_path(warehouse)
     if not path.exists():
         raise LumbarError(f"dbt wrote no {path}: has `lumbar build` moved dbt's target folder?")
     return path

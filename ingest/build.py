@@ -9,23 +9,18 @@ marts folder (LUMBAR_MARTS_DIR, read by dbt_project/profiles.yml).
 from __future__ import annotations
 
 import json
-import os
-import re
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
-from rich.console import Console, Group, RenderableType
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.console import Group, RenderableType
 from rich.table import Table
 
+from ingest.dbt_runner import check_warehouse, dbt_dir, dbt_env, exception_message, invoke_dbt, summary
 from ingest.errors import LumbarError
-from ingest.loading.warehouse import _open_error as warehouse_open_error
-from ingest.paths import DBT_PROJECT_DIR, default_marts_dir
+from ingest.paths import default_marts_dir
 from ingest.privacy import suppress
 
 # dbt result statuses that mean the build did not do what was asked
@@ -131,11 +126,11 @@ def build(
     """
     warehouse = warehouse.expanduser().resolve()
     marts_dir = (marts_dir or default_marts_dir(warehouse)).expanduser().resolve()
-    _check_warehouse(warehouse)
+    check_warehouse(warehouse)
     marts_dir.mkdir(parents=True, exist_ok=True)
 
     start = time.monotonic()
-    with _dbt_env(warehouse, marts_dir):
+    with dbt_env(warehouse, marts_dir):
         results = _run_dbt(warehouse, select=select, vars=vars or {}, progress=progress)
     elapsed = time.monotonic() - start
 
@@ -160,152 +155,41 @@ def build(
 # dbt invocation
 
 
-def _dbt_dir(warehouse: Path) -> Path:
-    """dbt's target/ and logs/ live beside the warehouse: builds of different warehouses never collide."""
-    return warehouse.parent / f".{warehouse.stem}.dbt"
-
-
-@contextmanager
-def _dbt_env(warehouse: Path, marts_dir: Path) -> Iterator[None]:
-    """profiles.yml reads the warehouse and marts paths from the environment; restore it afterwards."""
-    saved = {k: os.environ.get(k) for k in ("LUMBAR_WAREHOUSE", "LUMBAR_MARTS_DIR")}
-    os.environ["LUMBAR_WAREHOUSE"] = str(warehouse)
-    os.environ["LUMBAR_MARTS_DIR"] = str(marts_dir)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def _run_dbt(
     warehouse: Path, *, select: str | None, vars: dict[str, Any], progress: bool
 ) -> list[NodeProblem]:
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-    from dbt.cli.main import dbtRunner
-
-    work = _dbt_dir(warehouse)
-    args = [
-        "build",
-        "--project-dir", str(DBT_PROJECT_DIR),
-        "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(work / "target"),
-        "--log-path", str(work / "logs"),
-        "--log-level", "none",  # progress and errors are reported from the callback and the results
-        "--log-level-file", "info",
-    ]  # fmt: skip
+    args: list[str] = []
     if select:
         # cautious: a test that also needs models outside the selection is skipped, not run half-built
         args += ["--select", select, "--indirect-selection", "cautious"]
     if vars:
         args += ["--vars", json.dumps(vars)]
-
-    with _progress(progress) as on_event:
-        try:
-            outcome = dbtRunner(callbacks=[on_event]).invoke(args)
-        finally:
-            # dbt-duckdb keeps the database open in-process; release it so other processes can read it
-            DuckDBConnectionManager.close_all_connections()
-
+    outcome = invoke_dbt(warehouse, "build", args, progress=progress)
     if outcome.exception is not None:
-        raise BuildError(_exception_message(outcome.exception, warehouse))
+        raise BuildError(exception_message(outcome.exception, warehouse))
     run_results = getattr(outcome.result, "results", None)
     if run_results is None:
-        raise BuildError(f"dbt build did not run (see the dbt log in {work / 'logs'})")
+        raise BuildError(f"dbt build did not run (see the dbt log in {dbt_dir(warehouse) / 'logs'})")
     return [
         NodeProblem(
             kind=str(r.node.resource_type),
             name=r.node.name,
             status=str(r.status),
-            message=_failures_message(r) if str(r.status) in _WARNED else _summary(r.message or ""),
+            message=_failures_message(r) if str(r.status) in _WARNED else summary(r.message or ""),
         )
         for r in run_results
     ]
 
 
-@contextmanager
-def _progress(enabled: bool) -> Iterator[Any]:
-    """A callback for dbt events that advances a rich progress bar, one tick per finished node."""
-    if not enabled:
-        yield lambda msg: None
-        return
-    columns = (
-        TextColumn("dbt build"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.fields[node]}"),
-    )
-    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
-        task = bar.add_task("dbt", total=None, node="parsing")
-
-        def on_event(msg: Any) -> None:
-            name = msg.info.name
-            if name == "LogStartLine" and bar.tasks[0].total is None:
-                bar.update(task, total=msg.data.total)
-            elif name == "NodeFinished":
-                info = msg.data.node_info
-                status = msg.data.run_result.status
-                bar.update(task, advance=1, node=f"{info.resource_type} {info.node_name}: {status}")
-
-        yield on_event
-
-
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-def _first_line(text: str) -> str:
-    lines = [line.strip() for line in _ANSI.sub("", str(text)).splitlines() if line.strip()]
-    return lines[0] if lines else ""
-
-
-def _summary(text: str) -> str:
-    """The first two lines of a dbt result message: "Runtime Error in model X (path)" + the database error."""
-    lines = [line.strip() for line in _ANSI.sub("", str(text)).splitlines() if line.strip()]
-    return " ".join(lines[:2])
-
-
-def _exception_message(exc: BaseException, warehouse: Path) -> str:
-    text = str(exc)
-    if "lock" in text.lower():
-        return str(warehouse_open_error(warehouse, exc))  # the loader's one-line "warehouse ... is busy"
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return "dbt build failed: " + " | ".join(lines[:3])
-
-
 def _failure_message(problems: list[NodeProblem], warehouse: Path) -> str:
     shown = "; ".join(f"{p.kind} {p.name} {p.status}: {p.message}" for p in problems[:5])
     more = f" (+{len(problems) - 5} more)" if len(problems) > 5 else ""
-    logs = _dbt_dir(warehouse) / "logs" / "dbt.log"
+    logs = dbt_dir(warehouse) / "logs" / "dbt.log"
     return f"dbt build failed on {len(problems)} node(s): {shown}{more}. Details: {logs}"
 
 
 # ---------------------------------------------------------------------------------------------------------
-# warehouse checks and results
-
-
-def _check_warehouse(warehouse: Path) -> None:
-    if not warehouse.exists():
-        raise LumbarError(
-            f"warehouse {warehouse} does not exist: run `lumbar load DIR --warehouse {warehouse}` first"
-        )
-    try:
-        con = duckdb.connect(str(warehouse), read_only=True)
-    except duckdb.Error as exc:
-        if "lock" in str(exc).lower():
-            raise warehouse_open_error(warehouse, exc) from None  # the loader's "warehouse ... is busy"
-        raise LumbarError(f"{warehouse} is not a DuckDB warehouse ({_first_line(str(exc))})") from None
-    try:
-        rows = con.execute(
-            "select table_name from information_schema.tables where table_schema = 'raw'"
-        ).fetchall()
-    finally:
-        con.close()
-    if "patients" not in {r[0] for r in rows}:
-        raise LumbarError(f"warehouse {warehouse} has no raw.patients table: run `lumbar load DIR` first")
+# results
 
 
 def _finalise_marts(warehouse: Path, marts_dir: Path) -> dict[str, Path]:

@@ -18,8 +18,9 @@ from typing import Any
 
 from rich.table import Table
 
-from ingest.build import BuildError, _check_warehouse, _dbt_dir, _dbt_env, _exception_message, _progress
-from ingest.paths import DBT_PROJECT_DIR, default_marts_dir
+from ingest.build import BuildError
+from ingest.dbt_runner import check_warehouse, dbt_dir, dbt_env, exception_message, invoke_dbt
+from ingest.paths import default_marts_dir
 from ingest.privacy import suppress
 
 # What the checks read, and the checks themselves; `empty` indirect selection keeps upstream models' own
@@ -93,48 +94,28 @@ def run_checks(warehouse: Path, *, progress: bool = True) -> CheckReport:
     BuildError naming it. Failing checks are results, not exceptions: the caller decides the exit code.
     """
     warehouse = warehouse.expanduser().resolve()
-    _check_warehouse(warehouse)
+    check_warehouse(warehouse)
     start = time.monotonic()
-    with _dbt_env(warehouse, default_marts_dir(warehouse).expanduser().resolve()):
+    with dbt_env(warehouse, default_marts_dir(warehouse).expanduser().resolve()):
         results = _run_dbt_checks(warehouse, progress=progress)
     checks, broken = _collect(results)
     if broken:
         shown = "; ".join(broken[:5])
         raise BuildError(
-            f"dbt could not build what the checks read: {shown}. Details: {_dbt_dir(warehouse) / 'logs'}"
+            f"dbt could not build what the checks read: {shown}. Details: {dbt_dir(warehouse) / 'logs'}"
         )
     return CheckReport(warehouse=warehouse, checks=checks, elapsed_s=time.monotonic() - start)
 
 
 def _run_dbt_checks(warehouse: Path, *, progress: bool) -> list[Any]:
     """dbt's run results for the check selection (in-process, like `lumbar build`)."""
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-    from dbt.cli.main import dbtRunner
-
-    work = _dbt_dir(warehouse)
-    args = [
-        "build",
-        "--project-dir", str(DBT_PROJECT_DIR),
-        "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(work / "target"),
-        "--log-path", str(work / "logs"),
-        "--log-level", "none",
-        "--select", *CHECK_SELECTION,
-        "--indirect-selection", "empty",
-    ]  # fmt: skip
-    with _progress(progress) as on_event:
-        try:
-            outcome = dbtRunner(callbacks=[on_event]).invoke(args)
-        finally:
-            # dbt-duckdb keeps the database open in-process; release it so other processes can use it
-            DuckDBConnectionManager.close_all_connections()
+    args = ["--select", *CHECK_SELECTION, "--indirect-selection", "empty"]
+    outcome = invoke_dbt(warehouse, "build", args, progress=progress)
     if outcome.exception is not None:
-        raise BuildError(
-            _exception_message(outcome.exception, warehouse).replace("dbt build", "lumbar check")
-        )
+        raise BuildError(exception_message(outcome.exception, warehouse, command="lumbar check"))
     run_results = getattr(outcome.result, "results", None)
     if run_results is None:
-        raise BuildError(f"dbt did not run the checks (see the dbt log in {work / 'logs'})")
+        raise BuildError(f"dbt did not run the checks (see the dbt log in {dbt_dir(warehouse) / 'logs'})")
     return list(run_results)
 
 

@@ -122,7 +122,7 @@ def open_warehouse(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         try:
             con = duckdb.connect(str(warehouse), config=duckdb_settings(warehouse))
         except duckdb.IOException as exc:
-            raise _open_error(warehouse, exc) from None
+            raise open_error(warehouse, exc) from None
         if created:
             os.chmod(warehouse, 0o600)
         ok = False
@@ -139,7 +139,7 @@ def open_warehouse(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
                     shutil.rmtree(created_dir, ignore_errors=True)
 
 
-def _open_error(warehouse: Path, exc: duckdb.IOException) -> LumbarError:
+def open_error(warehouse: Path, exc: duckdb.IOException) -> LumbarError:
     msg = str(exc)
     if "lock" in msg.lower():
         return LumbarError(
