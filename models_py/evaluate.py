@@ -5,11 +5,13 @@ Pure functions of (labels, scores); no I/O.
 Decision threshold
 ------------------
 Threshold metrics (recall, specificity, balanced accuracy, precision, F1) use a
-fixed threshold of 0.5 on the predicted probability, for every model. All models
-here are trained with class weights inverse to prevalence, which moves their
-0.5 point to the balanced operating point; a fixed rule needs no extra data,
-cannot leak test labels, and is the rule the LASSO F1 search itself uses
-(scikit-learn's predict). AUC and AUPRC do not depend on a threshold.
+fixed threshold of 0.5 on the predicted probability by default. All models here
+are trained with class weights inverse to prevalence, which moves their 0.5
+point to the balanced operating point; a fixed rule needs no extra data, cannot
+leak test labels, and is the rule the LASSO F1 search itself uses (scikit-learn's
+predict). A study may instead pass one threshold per model, chosen without test
+rows (the surgery networks use the threshold that maximised F1 on their
+validation rows). AUC and AUPRC do not depend on a threshold.
 
 Conventions for degenerate cases (a bootstrap sample can draw no positives):
 recall, specificity, balanced accuracy, AUC and AUPRC are undefined (NaN) when a
@@ -286,10 +288,12 @@ def evaluate_predictions(
     models: Sequence[str],
     n_bootstrap: int,
     seed: int,
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: float | Mapping[str, float] = DEFAULT_THRESHOLD,
     pairs: Sequence[tuple[str, str, int]] = (),
 ) -> dict[str, pd.DataFrame]:
     """Metrics, bootstrap, comparisons, calibration and subgroups for every test set and model.
+
+    `threshold` is one decision threshold for every model or a mapping model -> threshold.
 
     `predictions` has patient_id, model, split, test_set, score, label; `patients` holds the subgroup
     attributes. `pairs` lists (model_a, model_b, n_comparisons) for the Welch tests on the paired
@@ -307,8 +311,9 @@ def evaluate_predictions(
             if indices is None:
                 # one set of resamples per test set, shared by every model (paired distributions)
                 indices = bootstrap_indices(len(y), n_bootstrap, seed)
-            point = point_metrics(y, s, threshold)
-            boot = bootstrap_metrics(y, s, indices, threshold)
+            cut = threshold[model] if isinstance(threshold, Mapping) else threshold
+            point = point_metrics(y, s, cut)
+            boot = bootstrap_metrics(y, s, indices, cut)
             boots[model] = boot
             summary = summarize_bootstrap(boot, point)
             calib = calibration_summary(y, s)

@@ -66,3 +66,31 @@ def test_lasso_rejects_a_single_class():
     X, _ = _signal_data(n=20)
     with pytest.raises(ValueError, match="both classes"):
         LassoBenchmark(n_repeats=1, n_jobs=1).fit(X, np.zeros(20, dtype=int))
+
+
+def test_cross_validation_uses_cv_tol_and_the_refit_uses_tol(monkeypatch):
+    from models_py.models import lasso as lasso_module
+
+    tolerances = []
+    real = lasso_module.l1_logistic
+
+    def recording(*args, **kwargs):
+        tolerances.append(kwargs["tol"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(lasso_module, "l1_logistic", recording)
+    X, y = _signal_data()
+    LassoBenchmark(Cs=[0.1, 1.0], n_repeats=2, n_splits=3, tol=1e-5, cv_tol=1e-2, n_jobs=1).fit(X, y)
+    # one model per (repeat, fold) walks the C path, then one refit on all rows
+    assert tolerances == [1e-2] * 6 + [1e-5]
+
+
+def test_looser_cv_tolerance_keeps_the_f1_path_and_the_chosen_lambda():
+    X, y = _signal_data(n=600, p=60, seed=4)
+    Cs = [0.01, 0.03, 0.1, 0.3, 1.0]
+    tight = LassoBenchmark(Cs=Cs, n_repeats=2, cv_tol=1e-4, n_jobs=1).fit(X, y)
+    loose = LassoBenchmark(Cs=Cs, n_repeats=2, cv_tol=1e-3, n_jobs=1).fit(X, y)
+    assert loose.C_ == tight.C_
+    assert np.abs(loose.cv_f1_ - tight.cv_f1_).max() < 0.02
+    # the refit does not depend on cv_tol
+    assert np.array_equal(loose.coef_, tight.coef_)

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 import torch
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import f1_score, roc_auc_score
 
-from models_py.models.mdl import GRIDS, Grid, MDLClassifier, MDLInputs, MDLNet, grid_search
+from models_py.models.mdl import GRIDS, Grid, MDLClassifier, MDLInputs, MDLNet, f1_threshold, grid_search
 
 
 def _inputs(n=400, seed=0):
@@ -84,6 +84,9 @@ def test_grid_search_keeps_the_lowest_validation_loss(tmp_path):
     losses = [row["best_val_loss"] for row in result.table]
     assert len(losses) == 2 and result.best.best_val_loss_ == min(losses)
     assert set(result.train_idx).isdisjoint(result.val_idx) and len(result.val_idx) == 80
+    val_score = result.best.predict_proba(X.take(result.val_idx))[:, 1]
+    assert result.best.threshold_ == f1_threshold(y[result.val_idx], val_score)
+    assert [row["threshold"] for row in result.table].count(result.best.threshold_) >= 1
     result.best.save(tmp_path / "m.pt")
     saved = torch.load(tmp_path / "m.pt", weights_only=False)
     assert "head.0.weight" in saved["state_dict"] and saved["params"]["modalities"] == ["temporal", "static"]
@@ -92,3 +95,34 @@ def test_grid_search_keeps_the_lowest_validation_loss(tmp_path):
 def test_grids_are_documented():
     assert 2 <= len(GRIDS["small"].combos()) <= 4
     assert GRIDS["paper"].epochs == 30 and len(GRIDS["paper"].combos()) > len(GRIDS["small"].combos())
+
+
+def test_f1_threshold_matches_a_brute_force_search():
+    rng = np.random.default_rng(1)
+    y = (rng.random(200) < 0.3).astype(int)
+    score = np.round(np.clip(0.3 * y + rng.random(200) * 0.7, 0, 1), 2)  # rounded: many equal scores
+    best = f1_threshold(y, score)
+    f1 = {t: f1_score(y, score >= t) for t in np.unique(score)}
+    top = max(f1.values())
+    assert f1[best] == pytest.approx(top)
+    assert best == max(t for t, v in f1.items() if v == pytest.approx(top))  # ties -> higher threshold
+
+
+def test_f1_threshold_ties_go_to_the_higher_threshold_and_no_positives_keep_the_default():
+    # thresholds 0.9 and 0.6 both give F1 = 2/3 (1 TP 0 FP 1 FN vs 2 TP 2 FP 0 FN)
+    assert f1_threshold([1, 0, 0, 1], [0.9, 0.8, 0.7, 0.6]) == 0.9
+    assert f1_threshold([0, 0, 0], [0.2, 0.7, 0.4]) == 0.5
+
+
+def test_threshold_is_chosen_on_validation_rows_and_predict_uses_it():
+    X, y, embedding = _inputs()
+    tr, va, te = np.arange(0, 240), np.arange(240, 320), np.arange(320, 400)
+    model = _small(embedding).fit(X.take(tr), y[tr], X.take(va), y[va])
+    val_score = model.predict_proba(X.take(va))[:, 1]
+    assert model.threshold_ == f1_threshold(y[va], val_score)
+    assert model.val_f1_ == pytest.approx(f1_score(y[va], val_score >= model.threshold_))
+    test_score = model.predict_proba(X.take(te))[:, 1]
+    assert np.array_equal(model.predict(X.take(te)), (test_score >= model.threshold_).astype(int))
+    # the threshold is the model's, not a constant: moving it moves predict
+    model.threshold_ = 1.1
+    assert model.predict(X.take(te)).sum() == 0

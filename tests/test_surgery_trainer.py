@@ -137,3 +137,22 @@ def test_word2vec_is_reused_across_runs(runs):
     assert names[0] == names[1]  # same corpus hash -> the cached vectors were copied, not retrained
     cache = runs[0].parent / "_cache" / "word2vec"
     assert [p.name for p in cache.glob("*.kv")] == [names[0]]
+
+
+def test_lasso_features_reach_the_model_as_sparse_csr(marts, tmp_path, monkeypatch):
+    import scipy.sparse as sp
+
+    from models_py.models.lasso import LassoBenchmark
+
+    seen = []
+    real_fit = LassoBenchmark.fit
+
+    def recording_fit(self, X, y):
+        seen.append(X)
+        return real_fit(self, X, y)
+
+    monkeypatch.setattr(LassoBenchmark, "fit", recording_fit)
+    run = train_surgery(marts, tmp_path, task="early", models=["lasso"], **FAST)
+    assert len(seen) == 1 and sp.issparse(seen[0]) and seen[0].format == "csr"
+    fitted = json.loads((run / "config.json").read_text())["fitted"]["lasso"]
+    assert fitted["cv_tol"] == 1e-3 and fitted["tol"] == 1e-4

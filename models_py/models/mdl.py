@@ -14,6 +14,13 @@ validation loss. Hyperparameters are picked by `grid_search` on an 80/20
 stratified split of the training rows by lowest validation loss; as in the
 paper, the final model is the one trained on that 80 % with the 20 % monitored,
 so the best grid model is kept rather than retrained.
+
+Decision threshold: with class weights the 0.5 point of a network's probability
+drifts from run to run (early stopping picks an epoch, not an operating point),
+and a fixed 0.5 sometimes predicted no test patient positive. `fit` therefore
+chooses `threshold_` on the validation rows it already monitors: the predicted
+probability that maximises F1 there (ties to the higher threshold), and
+`predict` uses it. Only validation rows set it, never test rows.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.metrics import f1_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
@@ -123,6 +131,28 @@ def seed_everything(seed: int) -> None:
     torch.set_num_threads(max(1, os.cpu_count() or 1))
 
 
+def f1_threshold(y, score, default: float = 0.5) -> float:
+    """The score threshold (predict positive when score >= it) with the highest F1 on (y, score).
+
+    Candidates are the distinct scores; ties go to the higher threshold (fewer positives predicted).
+    Returns `default` when y has no positives, where F1 cannot choose.
+    """
+    y = np.asarray(y, dtype=np.int64)
+    score = np.asarray(score, dtype=np.float64)
+    n_pos = int(y.sum())
+    if n_pos == 0 or len(y) == 0:
+        return float(default)
+    order = np.argsort(-score, kind="stable")
+    s, hits = score[order], y[order]
+    tp = np.cumsum(hits)
+    predicted = np.arange(1, len(s) + 1)
+    # a threshold at s[i] predicts every row with score >= s[i]: evaluate only at the last of equal scores
+    last = np.r_[s[1:] != s[:-1], True]
+    f1 = 2.0 * tp[last] / (predicted[last] + n_pos)  # 2TP / (2TP + FP + FN)
+    # argmax takes the first maximum = the highest threshold among ties
+    return float(s[last][int(np.argmax(f1))])
+
+
 class MDLClassifier(ClassifierMixin, BaseEstimator):
     """The multimodal network as an estimator: fit(X_train, y_train, X_val, y_val), predict_proba(X).
 
@@ -131,6 +161,8 @@ class MDLClassifier(ClassifierMixin, BaseEstimator):
     net_ : trained MDLNet (best-validation-loss weights), on CPU
     history_ : list of dicts (epoch, train_loss, val_loss, lr, seconds)
     best_val_loss_, best_epoch_, seconds_per_epoch_
+    threshold_ : decision threshold for `predict`, the validation-F1 maximiser (see module doc)
+    val_f1_ : validation F1 at `threshold_`
     """
 
     def __init__(
@@ -269,6 +301,9 @@ class MDLClassifier(ClassifierMixin, BaseEstimator):
         self.net_ = net.eval()
         self.seconds_per_epoch_ = float(np.mean([h["seconds"] for h in self.history_]))
         self.classes_ = np.array([0, 1])
+        val_score = self.predict_proba(X_val)[:, 1]
+        self.threshold_ = f1_threshold(y_val, val_score)
+        self.val_f1_ = float(f1_score(y_val, val_score >= self.threshold_, zero_division=0))
         return self
 
     def predict_proba(self, X: MDLInputs) -> np.ndarray:
@@ -284,14 +319,23 @@ class MDLClassifier(ClassifierMixin, BaseEstimator):
         return np.concatenate(out) if out else np.zeros((0, 2))
 
     def predict(self, X: MDLInputs) -> np.ndarray:
-        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+        check_is_fitted(self, "threshold_")
+        return (self.predict_proba(X)[:, 1] >= self.threshold_).astype(int)
 
     def save(self, path) -> None:
         """state_dict + constructor parameters (without the embedding, which the state_dict holds)."""
         check_is_fitted(self, "net_")
         params = {k: v for k, v in self.get_params().items() if k != "embedding"}
         params["modalities"] = list(params["modalities"])
-        torch.save({"params": params, "state_dict": self.net_.state_dict(), "history": self.history_}, path)
+        torch.save(
+            {
+                "params": params,
+                "state_dict": self.net_.state_dict(),
+                "history": self.history_,
+                "threshold": self.threshold_,
+            },
+            path,
+        )
 
 
 # -- grid search ------------------------------------------------------------------------------------------
@@ -380,6 +424,8 @@ def grid_search(
                     **params,
                     "best_val_loss": model.best_val_loss_,
                     "best_epoch": model.best_epoch_,
+                    "threshold": model.threshold_,
+                    "val_f1": model.val_f1_,
                     "seconds_per_epoch": model.seconds_per_epoch_,
                 }
             )

@@ -12,7 +12,13 @@ generalizability  train on the largest site, test on every other site except the
 
 Only the Parquet marts are read. Every featuriser is fitted on training rows
 only; word2vec is pre-trained, without labels, on the report corpus mart as in
-the paper. Metrics use the fixed 0.5 threshold documented in models_py/evaluate.py.
+the paper.
+
+Decision thresholds (recall, specificity, balanced accuracy, precision, F1):
+LASSO models use 0.5 on their balanced-class-weight probabilities, as in the
+paper; networks use the threshold that maximised F1 on their validation rows
+(`MDLClassifier.threshold_`, models_py/models/mdl.py). AUC and AUPRC do not
+depend on either.
 """
 
 from __future__ import annotations
@@ -97,7 +103,9 @@ class SurgeryConfig:
     out_dir: str
     train_site: str | None = None
     test_sites: list[str] | None = None
-    threshold: float = ev.DEFAULT_THRESHOLD
+    threshold: float = ev.DEFAULT_THRESHOLD  # LASSO models; networks choose theirs on validation rows
+    lasso_tol: float = 1e-4  # final refit on all training rows
+    lasso_cv_tol: float = 1e-3  # lambda-search fits (see models_py/models/lasso.py, "Speed")
     word2vec: dict = field(default_factory=dict)
     mdl_grid: dict = field(default_factory=dict)
 
@@ -260,6 +268,8 @@ def _lasso_pipeline(
         parts.append(("text", NgramFeaturizer()))
     model = LassoBenchmark(
         n_repeats=cfg.lasso_repeats,
+        tol=cfg.lasso_tol,
+        cv_tol=cfg.lasso_cv_tol,
         random_state=cfg.seed,
         progress=progress,
         progress_label=f"{name}: lambda search ({cfg.lasso_repeats} x 5 folds)",
@@ -282,6 +292,10 @@ def _fit_lasso(name, spec, marts, cfg, train, y_train, models_dir, progress) -> 
         "repeats_choosing_lambda": int(np.sum(np.isclose(chosen, lasso.C_))),
         "repeats": int(len(chosen)),
         "selection_seconds": lasso.selection_seconds_,
+        "cv_tol": lasso.cv_tol,
+        "tol": lasso.tol,
+        "threshold": cfg.threshold,
+        "threshold_rule": "fixed 0.5 on balanced-class-weight probabilities (paper)",
         "n_features": int(X_train.shape[1]),
         "n_nonzero": int(np.count_nonzero(lasso.coef_)),
         "top_coefficients": top_coefficients(lasso, names),
@@ -324,6 +338,9 @@ def _fit_mdl(
         "best_val_loss": best.best_val_loss_,
         "best_epoch": best.best_epoch_,
         "epochs": len(best.history_),
+        "threshold": best.threshold_,
+        "threshold_rule": "maximises F1 on the validation rows (ties to the higher threshold)",
+        "validation_f1": best.val_f1_,
         "seconds_per_epoch": float(np.mean([r["seconds_per_epoch"] for r in result.table])),
         "grid": result.table,
     }
@@ -446,7 +463,7 @@ def train_surgery(
         cfg.models,
         cfg.n_bootstrap,
         cfg.seed,
-        cfg.threshold,
+        threshold={name: fitted[name]["threshold"] for name in cfg.models},
         pairs=_comparison_pairs(cfg.models),
     )
     predictions.to_parquet(run_dir / "predictions.parquet", index=False)
@@ -464,7 +481,11 @@ def train_surgery(
         "evaluation": {
             "train": counts["train"],
             "test_sets": test_sets,
-            "threshold_rule": "fixed 0.5 on class-weighted probabilities",
+            "threshold_rule": (
+                "LASSO: fixed 0.5 on balanced-class-weight probabilities (paper); "
+                "networks: the threshold maximising F1 on their validation rows"
+            ),
+            "thresholds": {name: fitted[name]["threshold"] for name in cfg.models},
         },
         "patients_without_index_report": int((patients["report"] == "").sum()),
         "fitted": {
@@ -519,7 +540,12 @@ def _report_markdown(config: dict, results: dict[str, pd.DataFrame], fitted: dic
         f"{config['lasso_repeats']} repeats of 5-fold CV.",
         f"Training patients: {ev.mask_count(config['evaluation']['train']['n'])} "
         f"(positives: {ev.mask_count(config['evaluation']['train']['n_positive'])}).",
-        "Threshold metrics use a fixed 0.5 threshold on the class-weighted models' probabilities.",
+        "",
+        "How the decision threshold is chosen (recall, specificity, balanced accuracy, precision, F1): "
+        "LASSO models predict positive at probability >= 0.5 on balanced-class-weight probabilities, as in "
+        "the paper; each network uses the threshold that maximised F1 on its validation rows (the 20 % of "
+        "the training rows its grid search monitors), never on test rows. AUC and AUPRC use no threshold. "
+        "Thresholds: " + ", ".join(f"{name} {info['threshold']:.3f}" for name, info in fitted.items()) + ".",
         "",
         f"## {table_name}",
         "",
@@ -557,7 +583,8 @@ def _report_markdown(config: dict, results: dict[str, pd.DataFrame], fitted: dic
                 f"- **{name}**: lambda = {info['lambda']:.4g} (C = {info['C']:.4g}), chosen by "
                 f"{info['repeats_choosing_lambda']}/{info['repeats']} repeats; "
                 f"{info['n_nonzero']}/{info['n_features']} non-zero coefficients; "
-                f"selection {info['selection_seconds']:.1f} s"
+                f"selection {info['selection_seconds']:.1f} s (CV tolerance {info['cv_tol']:g}, "
+                f"refit {info['tol']:g})"
             )
             top = ", ".join(f"{n} ({c:+.2f})" for n, c in info["top_coefficients"][:10])
             lines.append(f"  - largest coefficients: {top}")
@@ -565,7 +592,8 @@ def _report_markdown(config: dict, results: dict[str, pd.DataFrame], fitted: dic
             params = ", ".join(f"{k}={v}" for k, v in info["best_params"].items())
             lines.append(
                 f"- **{name}**: {params}; best validation loss {info['best_val_loss']:.4f} at epoch "
-                f"{info['best_epoch']}/{info['epochs']}; {info['seconds_per_epoch']:.2f} s/epoch"
+                f"{info['best_epoch']}/{info['epochs']}; {info['seconds_per_epoch']:.2f} s/epoch; "
+                f"decision threshold {info['threshold']:.3f} (validation F1 {info['validation_f1']:.3f})"
             )
     lines += [
         "",
