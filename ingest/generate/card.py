@@ -217,7 +217,8 @@ def build_card(**k: Any) -> dict:
             "surgery_note": (
                 "Multinomial logit (none / early / late) over these features plus the site shift; the 90-day "
                 "flags are drawn from a latent severity that also drives the report findings, so modalities "
-                "correlate. Text effects use the index report only. Demographic effects are weak on purpose."
+                "correlate. Text effects use the index report only and carry the most signal on both tasks, as in the "
+                "paper (text-only models beat codes-only ones); demographic effects are weak on purpose."
             ),
             "medication": signals(C.MED_EFFECTS, xm, med_cohort, "nsaid_vs_none", "opioid_vs_none"),
             "medication_note": (

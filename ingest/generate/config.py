@@ -159,39 +159,39 @@ SURGERY_EFFECTS = [
         "text",
         "'severe (spinal|central) canal stenosis' at a lumbar level in the index report",
         0.9,
-        0.5,
+        0.65,
     ),
     Effect(
-        "moderate_canal_stenosis", "text", "'moderate ... canal stenosis' (max severity moderate)", 0.3, 0.3
+        "moderate_canal_stenosis", "text", "'moderate ... canal stenosis' (max severity moderate)", 0.3, 0.4
     ),
-    Effect("disc_extrusion", "text", "'extrusion' / 'extruded disc' in the index report", 0.7, 0.3),
+    Effect("disc_extrusion", "text", "'extrusion' / 'extruded disc' in the index report", 0.7, 0.4),
     Effect(
-        "nerve_root_compression", "text", "'compresses/impinges the traversing L5 nerve root' etc.", 0.6, 0.4
+        "nerve_root_compression", "text", "'compresses/impinges the traversing L5 nerve root' etc.", 0.6, 0.5
     ),
-    Effect("lateral_recess_stenosis", "text", "moderate or severe 'lateral recess stenosis'", 0.3, 0.25),
-    Effect("severe_foraminal_stenosis", "text", "'severe ... foraminal stenosis/narrowing'", 0.2, 0.3),
-    Effect("endplate_change", "text", "'Modic type 1/2 endplate changes'", 0.0, 0.25),
+    Effect("lateral_recess_stenosis", "text", "moderate or severe 'lateral recess stenosis'", 0.3, 0.3),
+    Effect("severe_foraminal_stenosis", "text", "'severe ... foraminal stenosis/narrowing'", 0.2, 0.4),
+    Effect("endplate_change", "text", "'Modic type 1/2 endplate changes'", 0.0, 0.3),
     Effect(
-        "radiculopathy_dx_90d", "codes", "724.4 / M54.16 / M54.17 / 729.2 / M79.2 in days -90..-1", 0.5, 0.4
+        "radiculopathy_dx_90d", "codes", "724.4 / M54.16 / M54.17 / 729.2 / M79.2 in days -90..-1", 0.4, 0.3
     ),
     Effect(
-        "neuro_deficit_dx_90d", "codes", "728.87/M62.81, 781.2/R26.9, 782.0/R20.2 in days -90..-1", 0.4, 0.2
+        "neuro_deficit_dx_90d", "codes", "728.87/M62.81, 781.2/R26.9, 782.0/R20.2 in days -90..-1", 0.3, 0.15
     ),
-    Effect("cauda_equina_dx_90d", "codes", "344.60 / G83.4 in days -90..-1", 1.2, 0.2),
+    Effect("cauda_equina_dx_90d", "codes", "344.60 / G83.4 in days -90..-1", 0.95, 0.15),
     Effect(
-        "gabapentinoid_90d", "drugs", "gabapentin / pregabalin (Neurontin, Lyrica) in days -90..-1", 0.4, 0.4
+        "gabapentinoid_90d", "drugs", "gabapentin / pregabalin (Neurontin, Lyrica) in days -90..-1", 0.3, 0.3
     ),
-    Effect("opioid_90d", "drugs", "any opioid order in days -90..-1", 0.3, 0.5),
-    Effect("oral_steroid_90d", "drugs", "methylprednisolone (Medrol Dosepak) in days -90..-1", 0.3, 0.2),
-    Effect("epidural_injection_90d", "procedures", "CPT 64483 (+64484) in days -90..-1", 0.4, 0.7),
+    Effect("opioid_90d", "drugs", "any opioid order in days -90..-1", 0.25, 0.35),
+    Effect("oral_steroid_90d", "drugs", "methylprednisolone (Medrol Dosepak) in days -90..-1", 0.25, 0.15),
+    Effect("epidural_injection_90d", "procedures", "CPT 64483 (+64484) in days -90..-1", 0.3, 0.5),
     Effect(
         "physical_therapy_90d",
         "procedures",
         "PT evaluation 97001/97161-97163 and 97110/97140/97530",
         0.1,
-        0.4,
+        0.3,
     ),
-    Effect("emg_90d", "procedures", "CPT 95886 / 95910 in days -90..-1", 0.4, 0.3),
+    Effect("emg_90d", "procedures", "CPT 95886 / 95910 in days -90..-1", 0.3, 0.2),
     Effect("age_40_64", "demographics", "age at index 40..64", 0.25, 0.25),
     Effect("age_75_plus", "demographics", "age at index >= 75", -0.4, -0.3),
     Effect("male", "demographics", "sex M", 0.15, 0.1),
