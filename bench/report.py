@@ -29,6 +29,7 @@ STAGE_LABELS = {
     "load": "load (validate + write raw.*)",
     "build": "build (dbt build + Parquet marts)",
     "floor": "single-scan floor (DuckDB)",
+    "build_surgery": "build, surgery selection only (the models and tests the pandas baseline reproduces)",
     "pandas_baseline": "pandas baseline (surgery cohorts + code features)",
     "train": "trainer timings (LASSO selection + word2vec + MDL epochs)",
 }
@@ -108,9 +109,24 @@ def floor_ratio(result: dict[str, Any]) -> float | None:
     return None if floor is None or total is None or floor["wall_s"] <= 0 else total / floor["wall_s"]
 
 
-def baseline_speedup(result: dict[str, Any]) -> float | None:
-    """pandas seconds / lumbar seconds, only when the baseline's rows equal the warehouse's."""
-    base, total = stage(result, "pandas_baseline"), pipeline_seconds(result)
+def surgery_seconds(result: dict[str, Any]) -> float | None:
+    """Raw files -> the surgery cohorts and code features: load + the surgery-only build, the same work the
+    pandas baseline does (older results without that stage fall back to the whole pipeline)."""
+    load, surgery = stage(result, "load"), stage(result, "build_surgery")
+    if load is None or surgery is None:
+        return pipeline_seconds(result)
+    return load["wall_s"] + surgery["wall_s"]
+
+
+def baseline_speedup(result: dict[str, Any], *, dbt_only: bool = False) -> float | None:
+    """pandas seconds / lumbar seconds for the same rows, only when the baseline's rows equal the warehouse's.
+
+    lumbar's seconds are load + surgery-only build (`dbt_only`: the surgery-only build alone, i.e. on a
+    warehouse that is already loaded, as in daily use where many studies share one load).
+    """
+    base = stage(result, "pandas_baseline")
+    surgery = stage(result, "build_surgery")
+    total = (surgery["wall_s"] if surgery else None) if dbt_only else surgery_seconds(result)
     if base is None or total is None or not base["details"].get("equal") or total <= 0:
         return None
     return base["wall_s"] / total
@@ -268,8 +284,15 @@ def _ratio_section(results: list[dict[str, Any]], judge: bool) -> list[str]:
         else:
             value, ok = _x(speedup), None if speedup is None else speedup >= SPEEDUP_TARGET
         lines.append(
-            f"| pandas baseline / lumbar (same rows checked first) | {r['n_patients']:,} | {value} | ≥ 10x | {_verdict(ok, judge)} |"
+            f"| pandas baseline / lumbar, raw files → surgery outputs (load + surgery build; same rows checked "
+            f"first) | {r['n_patients']:,} | {value} | ≥ 10x | {_verdict(ok, judge)} |"
         )
+        dbt_only = baseline_speedup(r, dbt_only=True)
+        if dbt_only is not None:
+            lines.append(
+                f"| pandas baseline / lumbar surgery build on a loaded warehouse | {r['n_patients']:,} | "
+                f"{_x(dbt_only)} | (reported) | — |"
+            )
     for r in results:
         spk = seconds_per_100k(r)
         lines.append(

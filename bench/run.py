@@ -39,6 +39,8 @@ from ingest.errors import LumbarError
 from ingest.paths import REPO_ROOT
 
 DEFAULT_SCALES = (250_000, 1_000_000)
+# what the pandas baseline computes: the surgery cohorts and patient-level code features, with their parents
+SURGERY_SELECTION = "+cohort_surgery_early +cohort_surgery_late +mart_surgery_codes_patient"
 QUICK_SCALE = 20_000
 console = Console(stderr=True)
 
@@ -132,6 +134,16 @@ def bench_scale(
     save()
 
     if settings.baseline:
+        step("build, surgery selection only")
+        stages.append(
+            run_stage(
+                "build_surgery", n_patients,
+                lumbar_argv("build", "--warehouse", str(warehouse), "--marts-dir", str(marts),
+                            "--select", SURGERY_SELECTION),
+                logs / "build_surgery.log",
+            )
+        )  # fmt: skip
+        save()
         stages.append(_pandas_baseline(n_patients, dataset.raw_dir, work, warehouse, marts, step))
         save()
 

@@ -120,6 +120,15 @@ def test_ratios_follow_their_definitions() -> None:
     assert report.scaling_growth(r, bigger) == pytest.approx(180 / 160)
 
 
+def test_speedup_uses_the_surgery_only_build_when_measured() -> None:
+    r = _result(250_000, load=10, build=30, floor=20, pandas=400)
+    r["stages"].append({"stage": "build_surgery", "wall_s": 15.0, "peak_rss_bytes": 1, "details": {}})
+    assert report.surgery_seconds(r) == 25
+    assert report.baseline_speedup(r) == pytest.approx(400 / 25)
+    assert report.baseline_speedup(r, dbt_only=True) == pytest.approx(400 / 15)
+    assert "lumbar surgery build on a loaded warehouse" in report.render([r])
+
+
 def test_no_speedup_is_reported_when_the_baseline_rows_differ() -> None:
     r = _result(250_000, load=10, build=30, floor=20, pandas=400, equal=False)
     assert report.baseline_speedup(r) is None
