@@ -21,7 +21,7 @@ from rich.table import Table
 from ingest.dbt_runner import check_warehouse, dbt_dir, dbt_env, exception_message, invoke_dbt, summary
 from ingest.errors import LumbarError
 from ingest.paths import default_marts_dir
-from ingest.privacy import suppress
+from ingest.privacy import COMPLEMENTARY_MASK, suppress, suppress_with_total, suppression_threshold
 
 # dbt result statuses that mean the build did not do what was asked
 _FAILED = {"error", "fail", "runtime error"}
@@ -96,8 +96,18 @@ class BuildResult:
         for site in sites:
             table.add_column(site, justify="right")
         counts = {(r.step_number, r.site): r.n_patients for r in rows}
+        masked = False
         for number, step in sorted({(r.step_number, r.step) for r in rows}):
-            table.add_row(str(number), step, *(suppress(counts.get((number, s), 0)) or "0" for s in sites))
+            total, cells = suppress_with_total(
+                counts.get((number, "all"), 0), [counts.get((number, s), 0) for s in sites[1:]]
+            )
+            masked = masked or COMPLEMENTARY_MASK in cells
+            table.add_row(str(number), step, total, *cells)
+        if masked:
+            table.caption = (
+                f"{COMPLEMENTARY_MASK} hidden so that a count below {suppression_threshold() + 1} "
+                "cannot be found by subtraction"
+            )
         return table
 
     def _feature_table(self) -> Table:

@@ -17,6 +17,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from sklearn.metrics import precision_recall_curve, roc_curve  # noqa: E402
 
+from ingest.privacy import COMPLEMENTARY_MASK, suppress_with_total  # noqa: E402
 from models_py.evaluate import mask_count  # noqa: E402
 
 MODEL_LABELS = {
@@ -238,16 +239,26 @@ def calibration_table(metrics: pd.DataFrame) -> str:
 
 
 def subgroup_table(subgroups: pd.DataFrame) -> str:
+    """Subgroup AUCs with their counts; an attribute's groups add up to the test set, so small counts are
+    hidden with complementary suppression (a group's count cannot be found by subtraction)."""
     lines = [
         "| Test set | Model | Attribute | Group | N | Positives | AUC |",
         "|---|---|---|---|---|---|---|",
     ]
-    for r in subgroups.itertuples():
-        auc = "n/a (one class)" if np.isnan(r.auc) else f"{r.auc:.3f}"
-        lines.append(
-            f"| {r.test_set} | {label(r.model)} | {r.attribute} | {r.group} | {mask_count(r.n)} "
-            f"| {mask_count(r.n_positive)} | {auc} |"
+    masked_any = False
+    for _, block in subgroups.groupby(["test_set", "model", "attribute"], sort=False):
+        _, n_cells = suppress_with_total(int(block["n"].sum()), block["n"].astype(int).tolist())
+        _, pos_cells = suppress_with_total(
+            int(block["n_positive"].sum()), block["n_positive"].astype(int).tolist()
         )
+        masked_any = masked_any or COMPLEMENTARY_MASK in n_cells + pos_cells
+        for r, n, pos in zip(block.itertuples(), n_cells, pos_cells, strict=True):
+            auc = "n/a (one class)" if np.isnan(r.auc) else f"{r.auc:.3f}"
+            lines.append(
+                f"| {r.test_set} | {label(r.model)} | {r.attribute} | {r.group} | {n} | {pos} | {auc} |"
+            )
+    if masked_any:
+        lines += ["", f"{COMPLEMENTARY_MASK} hidden so that a small count cannot be found by subtraction."]
     return "\n".join(lines)
 
 
