@@ -235,6 +235,20 @@ def test_reports_vary_headers_and_agree_with_truth(world):
     assert text.reindex(extruded).str.contains("extru", case=False).all()
 
 
+def test_degenerative_disc_disease_is_written_only_with_a_disc_finding(world):
+    # the medication extractor reads "degenerative disc disease" as disc pathology; the text must not claim
+    # one where the truth has none (mild impressions of facet- or foramen-only reports)
+    out, _ = world
+    img = read(out, "imaging")
+    truth = pq.read_table(out / "truth" / "report_findings.parquet").to_pandas()
+    disc_findings = {"disc_bulge", "disc_protrusion", "disc_extrusion", "disc_space_narrowing"}
+    with_disc = set(truth[truth.finding.isin(disc_findings)].image_id)
+    lumbar = img[img.body_region == "lumbar"]
+    says_ddd = lumbar.report_text.str.contains("degenerative disc disease", case=False, na=False)
+    assert says_ddd.sum() > 100
+    assert lumbar[says_ddd].image_id.isin(with_disc).all()
+
+
 def test_card_documents_signal_and_oracle(world):
     out, card = world
     on_disk = json.loads((out / "generator_card.json").read_text())
@@ -246,6 +260,8 @@ def test_card_documents_signal_and_oracle(world):
     by = early["oracle_auc_by_modality"]
     assert by["text"] == max(by.values())  # text dominates surgery, as in the paper
     assert by["demographics"] < by["text"]
+    late = card["cohorts"]["surgery_late"]["oracle_auc_by_modality"]
+    assert late["text"] == max(late.values())  # on the late task too
     assert {s["modality"] for s in card["signals"]["surgery"]} >= {
         "text",
         "codes",

@@ -10,6 +10,7 @@ import numpy as np
 
 from . import config as C
 from .events import DxRows
+from .population import completed_years
 from .vocab_dx import dx_vocab
 from .vocab_px import px_vocab
 
@@ -42,8 +43,12 @@ def any_before(
     return np.bincount(dx.patient[sel], minlength=len(ref_day)) > 0
 
 
-def med_cohort(dx: DxRows, px: tuple[np.ndarray, np.ndarray, np.ndarray], med_day: np.ndarray) -> np.ndarray:
-    """First lumbar MRI, a low-back-pain code in days -365..0, and no exclusion before it."""
+def med_cohort(
+    dx: DxRows, px: tuple[np.ndarray, np.ndarray, np.ndarray], med_day: np.ndarray, birth_day: np.ndarray
+) -> np.ndarray:
+    """First lumbar MRI, an adult then, a low-back-pain code in days -365..0, and no exclusion before it."""
+    # completed years as cohort_medication_candidates computes them (var medication_minimum_age)
+    adult = completed_years(birth_day, np.maximum(med_day, 0)) >= C.MED_MINIMUM_AGE
     has_lbp = any_before(dx, "lbp", med_day, -365, 0)
     excluded = np.zeros(len(med_day), bool)
     for group in MED_EXCLUSION_DX:
@@ -53,4 +58,4 @@ def med_cohort(dx: DxRows, px: tuple[np.ndarray, np.ndarray, np.ndarray], med_da
     excl_idx = np.array([i for i, (c, _) in enumerate(codes) if c in MED_EXCLUSION_PX])
     sel = np.isin(code, excl_idx) & (med_day[p] >= 0) & (d < med_day[p])
     excluded |= np.bincount(p[sel], minlength=len(med_day)) > 0
-    return (med_day >= 0) & has_lbp & ~excluded
+    return (med_day >= 0) & adult & has_lbp & ~excluded

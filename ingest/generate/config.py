@@ -25,6 +25,7 @@ FEATURE_WINDOW = (-90, -1)  # where the planted code/drug/procedure signal lives
 EARLY_WINDOW = (1, 60)
 LATE_WINDOW = (61, 425)
 MED_WINDOW = (0, 365)  # most potent class prescribed in [med index, med index + 365]
+MED_MINIMUM_AGE = 18  # completed years at the med index (dbt var medication_minimum_age)
 
 SITES = ("hs1", "hs2", "hs3", "hs4")
 SITE_MIX = (0.843, 0.078, 0.058, 0.021)

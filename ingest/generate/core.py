@@ -156,7 +156,7 @@ def _generate(n: int, seed: int, out: Path, steps: _Steps, ldh_enrichment: float
         px = procedures(pop, images, flags, surgery_day, frailty, ref_day, seed)
 
     with steps.step("medication"):
-        in_med = med_cohort(dx, px, med_day)
+        in_med = med_cohort(dx, px, med_day, pop.birth_day)
         dx_before = {
             g: any_before(dx, g, med_day)
             for g in ("ldh_lss", "radiculopathy", "osteoarthritis", "fibromyalgia")

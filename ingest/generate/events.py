@@ -264,7 +264,11 @@ def procedures(
             )
         ]
     )
-    out.add(p, d, codes[rng.integers(0, len(codes), len(p))])
+    pick = rng.integers(0, len(codes), len(p))
+    # a decompression code placed before a later med index can land in an LDH/LSS patient's surgery outcome
+    # window; those patients get the fusion code instead, so the surgery truth stays the planted outcome
+    pick = np.where((pick == 1) & pop.ldh[p], 0, pick)
+    out.add(p, d, codes[pick])
     return out.build(pop)
 
 

@@ -91,7 +91,10 @@ def draw_injections(pop: Population, images: Images, seed: int) -> Injections:
     n = pop.n
     chosen = pop.ldh & (images.med_index_image >= 0) & (rng.random(n) < INJ_SHARE)
     inj = pop.index_day + rng.integers(INJ_DAYS[0], INJ_DAYS[1] + 1, n)
-    who = np.flatnonzero(chosen & (inj + FOLLOWUP[1] <= pop.end_day))
+    # the pre-injection MRI must come after the first lumbar MRI (a later spine study can fall past day 430),
+    # or it would become the medication study's index
+    first_mri = images.day[np.maximum(images.med_index_image, 0)]
+    who = np.flatnonzero(chosen & (inj + FOLLOWUP[1] <= pop.end_day) & (inj - MRI_BEFORE[1] > first_mri))
     m = len(who)
     inj = inj[who].astype(np.int32)
     mri_day = inj - rng.integers(MRI_BEFORE[0], MRI_BEFORE[1] + 1, m)

@@ -87,6 +87,46 @@ class Population:
         return np.where(self.death_day >= 0, np.minimum(end, self.death_day), end)
 
 
+def _ymd(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Calendar year, month (1-12) and day of month of day numbers."""
+    d = np.asarray(days, dtype=np.int64).astype("datetime64[D]")
+    month_start = d.astype("datetime64[M]")
+    year = d.astype("datetime64[Y]").astype(np.int64) + 1970
+    month = (month_start - d.astype("datetime64[Y]").astype("datetime64[M]")).astype(np.int64) + 1
+    return year, month, (d - month_start.astype("datetime64[D]")).astype(np.int64) + 1
+
+
+def completed_years(birth_day: np.ndarray, on_day: np.ndarray) -> np.ndarray:
+    """Age in completed years on on_day, exactly as the warehouse computes it.
+
+    The medication cohort's adult rule (cohort_medication_candidates.age_at_index, var
+    medication_minimum_age) takes the calendar-year difference and subtracts one while the birthday
+    (month, day) has not come yet that year; a 29 February birthday comes on 1 March in common years.
+    """
+    by, bm, bd = _ymd(birth_day)
+    oy, om, od = _ymd(on_day)
+    before_birthday = (om < bm) | ((om == bm) & (od < bd))
+    return oy - by - before_birthday.astype(np.int64)
+
+
+def birth_day_for_age(index_day: np.ndarray, age: np.ndarray) -> np.ndarray:
+    """Birth day whose completed-years age at index_day is floor(age), the rest of the year spread by `age`.
+
+    Counting back whole calendar years first (29 February -> 28 February) and then at most 364 days keeps
+    the warehouse's age (completed_years) equal to the drawn age's whole years, so the generator's adults
+    (age >= AGE_MIN) are adults in the cohort SQL too, birthdays and leap days included.
+    """
+    whole = np.floor(age).astype(np.int64)
+    year, month, dom = _ymd(index_day)
+    month_start = ((year - whole - 1970) * 12 + month - 1).astype("datetime64[M]")
+    month_days = ((month_start + 1).astype("datetime64[D]") - month_start.astype("datetime64[D]")).astype(
+        np.int64
+    )
+    same_date = month_start.astype("datetime64[D]") + (np.minimum(dom, month_days) - 1)
+    extra = np.minimum(np.floor((age - whole) * 365.25), 364).astype(np.int64)
+    return (same_date.astype(np.int64) - extra).astype(np.int32)
+
+
 def make_providers(n_patients: int, seed: int) -> Providers:
     rng = stream(seed, "providers")
     n = max(60, n_patients // 50)
@@ -127,7 +167,7 @@ def make_population(
     sex = choice(rng, n, C.SEX_MIX)
     age = np.clip(rng.normal(C.AGE_MEAN, C.AGE_SD, n), C.AGE_MIN, C.AGE_MAX)
     index_day = rng.integers(day(C.INDEX_START), day(C.INDEX_END) + 1, n).astype(np.int32)
-    birth_day = (index_day - np.round(age * 365.25)).astype(np.int32)
+    birth_day = birth_day_for_age(index_day, age)
     race = choice(rng, n, C.RACE_MIX)
     recorded = rng.random(n) < np.array([C.SITE_PROFILES[s].ethnicity_recorded for s in C.SITES])[site]
     # 0 Hispanic, 1 Not Hispanic, -1 not recorded (paper: 14.4 / 14.7 / 70.9 %)

@@ -216,6 +216,7 @@ IMP_DISC = Phrases(
     nerve=["", " with compression of the traversing nerve root"],
 )
 IMP_FORAMEN = Phrases(["severe {side} foraminal stenosis at {level}."], side=SIDES, level=list(LUMBAR_LEVELS))
+# the second phrasing names a disc finding ("degenerative disc disease"): reports without one get the first
 IMP_MILD = Phrases(
     [
         "mild multilevel degenerative changes without significant spinal canal stenosis.",
@@ -343,7 +344,8 @@ def render_reports(
     rows = np.arange(n)
     w_canal, w_disc, w_nerve = f.canal[rows, worst], f.disc[rows, worst], f.nerve[rows, worst]
     max_canal = f.canal.max(axis=1)
-    any_finding = (f.disc > 0).any(axis=1) | (f.facet > 0).any(axis=1) | (f.foramen > 0).any(axis=1)
+    any_disc = (f.disc > 0).any(axis=1)
+    any_finding = any_disc | (f.facet > 0).any(axis=1) | (f.foramen > 0).any(axis=1)
     imp1_canal = lum_x & (w_canal >= 2)
     imp1_disc = lum_x & ~imp1_canal & (w_disc >= PROTRUSION)
     imp1_mild = lum_x & ~imp1_canal & ~imp1_disc & any_finding
@@ -355,7 +357,7 @@ def render_reports(
     imp = [
         IMP_CANAL.render(imp1_canal, v(), max_canal, worst, (w_disc == EXTRUSION).astype(int)),
         IMP_DISC.render(imp1_disc, v(), w_disc, worst, w_nerve.astype(int)),
-        IMP_MILD.render(imp1_mild, v()),
+        IMP_MILD.render(imp1_mild, np.where(any_disc, v(), 0)),
         IMP_NORMAL.render(spine & ~lum_r & ~thor & ~imp1_canal & ~imp1_disc & ~imp1_mild, v()),
         IMP_FORAMEN.render(has_sf, v(), side[rows, sf_level], sf_level),
         IMP_DSN.render(lum_r & (dsn_max > 0), v(), dsn_max, dsn_worst),

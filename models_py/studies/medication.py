@@ -411,10 +411,11 @@ def plot_parallel_coordinates(metrics: pd.DataFrame, path: Path) -> None:
         for outcome, g in rows.groupby("outcome", sort=False):
             wide = g.pivot(index="datatype", columns="statistic", values="value").reindex(datatypes)
             x = np.arange(len(datatypes))
+            mean, low, high = (wide[c].to_numpy(dtype=float) for c in ("mean", "p2_5", "p97_5"))
             ax.errorbar(
                 x,
-                wide["mean"],
-                yerr=[wide["mean"] - wide["p2_5"], wide["p97_5"] - wide["mean"]],
+                mean,
+                yerr=np.vstack([mean - low, high - mean]),
                 marker="o",
                 capsize=2,
                 label=outcome,
