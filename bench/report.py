@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from bench.report_medication import medication_section
 from ingest.paths import DBT_PROJECT_DIR
 from ingest.privacy import suppress
 
@@ -152,7 +153,9 @@ def build_peak_gb(result: dict[str, Any]) -> float | None:
 # Markdown
 
 
-def render(results: list[dict[str, Any]], *, quick: bool = False) -> str:
+def render(
+    results: list[dict[str, Any]], *, quick: bool = False, medication: list[dict[str, Any]] | None = None
+) -> str:
     results = sorted(results, key=lambda r: r["n_patients"])
     latest = max(results, key=lambda r: r["measured_at"])
     lines = ["# lumbar benchmarks", ""]
@@ -176,6 +179,7 @@ def render(results: list[dict[str, Any]], *, quick: bool = False) -> str:
         *_stage_table(results),
         *_ratio_section(results, judge=not quick),
         *_trainer_section(results),
+        *medication_section(medication or []),
         *_profile_section(results),
         *_method_section(),
     ]

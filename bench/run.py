@@ -33,6 +33,7 @@ from bench import report
 from bench.compare import compare_outputs, warehouse_outputs
 from bench.datasets import CACHE_DIR, ensure_dataset
 from bench.dbt_timings import read_run_results
+from bench.report_medication import stored_medication_results
 from bench.stages import StageResult, lumbar_argv, python_argv, run_stage
 from ingest.dbt_runner import run_results_path
 from ingest.errors import LumbarError
@@ -264,7 +265,8 @@ def main(argv: list[str] | None = None) -> int:
             raise LumbarError(
                 f"no stored benchmark results for {all_scales}: run without --report-only first"
             )
-        out.write_text(report.render(results, quick=args.quick))
+        medication = [] if args.quick else stored_medication_results(CACHE_DIR / "results")
+        out.write_text(report.render(results, quick=args.quick, medication=medication))
     except LumbarError as exc:
         console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         return 2
