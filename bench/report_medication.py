@@ -34,6 +34,8 @@ def medication_section(results: list[dict[str, Any]]) -> list[str]:
     notes = []
     for r in results:
         rss = r.get("peak_rss_bytes", {})
+        if r.get("conditions"):
+            notes.append(f"- {r.get('measured_at', '?')}, grid `{r['grid']}`: {r['conditions']}.")
         if r["cells"] >= 36:
             full = f"{r['wall_s']:.0f} (measured)"
         else:
