@@ -2,8 +2,11 @@
 (004_8aea355467337d34.txt, Methods: random forest, bagging, AdaBoost and XGBoost; 5-fold cross-validation;
 "the best models were selected based on highest validation balanced accuracy").
 
-Every fit uses sample weights inverse to class prevalence, so the fixed 0.5 threshold of
-models_py/evaluate.py sits at the balanced operating point for all four algorithms.
+Every fit weights classes inversely to their prevalence, so the fixed 0.5 threshold of
+models_py/evaluate.py sits at the balanced operating point for all four algorithms. Bagging is the exception
+in how: scikit-learn's BaggingClassifier spends sample weights only on which rows each tree draws, so without
+bootstrapping and with max_samples=1.0 every tree would get every row and the weights would vanish. Its trees
+weight classes themselves instead (class_weight="balanced" on the rows each one is given).
 """
 
 from __future__ import annotations
@@ -49,7 +52,9 @@ def make_estimator(algorithm: str, seed: int):
         return RandomForestClassifier(random_state=seed, n_jobs=1)
     if algorithm == "bagging":
         return BaggingClassifier(
-            DecisionTreeClassifier(min_samples_leaf=5, random_state=seed), random_state=seed, n_jobs=1
+            DecisionTreeClassifier(min_samples_leaf=5, class_weight="balanced", random_state=seed),
+            random_state=seed,
+            n_jobs=1,
         )
     if algorithm == "adaboost":
         return AdaBoostClassifier(DecisionTreeClassifier(max_depth=1, random_state=seed), random_state=seed)
@@ -86,7 +91,8 @@ def tune_best_tree(X: np.ndarray, y: np.ndarray, grid: str, seed: int, n_folds: 
             n_jobs=1,
             refit=True,
         )
-        search.fit(X, y, sample_weight=weights)
+        # bagging's trees weight classes themselves (see the module docstring)
+        search.fit(X, y, **({} if algorithm == "bagging" else {"sample_weight": weights}))
         scores[algorithm] = float(search.best_score_)
         # ties keep the earlier algorithm, so the choice is deterministic
         if best is None or search.best_score_ > best.cv_balanced_accuracy:
