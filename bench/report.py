@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from bench.report_medication import medication_section
+from bench.report_missed import missed_section
 from ingest.paths import DBT_PROJECT_DIR
 from ingest.privacy import suppress
 
@@ -180,6 +181,7 @@ def render(
         *_ratio_section(results, judge=not quick),
         *_trainer_section(results),
         *medication_section(medication or []),
+        *missed_section(next((r for r in results if r["n_patients"] == FLOOR_SCALE), None)),
         *_profile_section(results),
         *_method_section(),
     ]

@@ -136,14 +136,14 @@ def bench_scale(
 
     if settings.baseline:
         step("build, surgery selection only")
-        stages.append(
-            run_stage(
-                "build_surgery", n_patients,
-                lumbar_argv("build", "--warehouse", str(warehouse), "--marts-dir", str(marts),
-                            "--select", SURGERY_SELECTION),
-                logs / "build_surgery.log",
-            )
+        surgery = run_stage(
+            "build_surgery", n_patients,
+            lumbar_argv("build", "--warehouse", str(warehouse), "--marts-dir", str(marts),
+                        "--select", SURGERY_SELECTION),
+            logs / "build_surgery.log",
         )  # fmt: skip
+        surgery.details = read_run_results(_run_results_path(warehouse))
+        stages.append(surgery)
         save()
         stages.append(_pandas_baseline(n_patients, dataset.raw_dir, work, warehouse, marts, step))
         save()

@@ -1,0 +1,79 @@
+"""BENCHMARKS.md section on the targets the benchmark misses: what the time is spent on, what was done about
+it, and what is left. The numbers come from the stored results; the history is the first measurement
+(2026-11-22, before the speed work) so a reader sees how far each ratio moved.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# the first 250,000-patient run (2026-11-22), before the build and load speed work
+FIRST_RUN = {
+    "load_s": 59.5,
+    "build_s": 319.3,
+    "floor_ratio": 49.57,
+    "speedup": 0.23,
+    "lasso_s_per_repeat": 166.9,
+}
+
+
+def missed_section(result: dict[str, Any] | None) -> list[str]:
+    """The 250,000-patient result's missed targets, explained; [] without that result."""
+    if result is None:
+        return []
+    stages = {s["stage"]: s for s in result["stages"]}
+    if not {"load", "build", "floor"} <= set(stages):
+        return []
+    load, build, floor = (stages[k]["wall_s"] for k in ("load", "build", "floor"))
+    details = stages["build"]["details"]
+    by_kind = details.get("by_kind", {})
+    tests_s = sum(by_kind.get(k, {}).get("seconds", 0.0) for k in ("test", "unit_test"))
+    n_tests = sum(by_kind.get(k, {}).get("n", 0) for k in ("test", "unit_test"))
+    models = details.get("models", [])[:3]
+    surgery = stages.get("build_surgery")
+    pandas = stages.get("pandas_baseline")
+    lines = [
+        "## Missed targets: where the time goes and what was done",
+        "",
+        f"**Floor ratio (target ≤ 3x at 250,000).** Raw files → all marts took {load:.0f} s load + {build:.0f} s "
+        f"build against a {floor:.1f} s floor ({(load + build) / floor:.1f}x; first run "
+        f"{FIRST_RUN['load_s']:.0f} + {FIRST_RUN['build_s']:.0f} s, {FIRST_RUN['floor_ratio']:.1f}x). The floor "
+        "reads each event table once and counts events; the pipeline also validates every value and writes "
+        f"rejects at load, then builds about 50 models for four studies and runs {n_tests} data and unit tests "
+        f"({tests_s:.0f} s of summed node time), cleans and sections {result['row_counts'].get('imaging', 0):,} report texts "
+        "with regular expressions and extracts MRI findings clause by clause. The largest models now: "
+        + ", ".join(f"{m['model']} {m['seconds']:.1f} s" for m in models)
+        + " (summed node seconds, 4 dbt threads on 2 cores, so concurrent nodes inflate each other).",
+        "",
+        "Done since the first run: report sections found by two anchored, capture-free replacements that RE2 "
+        "answers with its DFA (10x on the findings section); the MRI extractor tests each clause for a finding's "
+        "own terms before running its grade patterns; section and level markers carried forward in one window "
+        "pass instead of two self-joins; the duplicate-events check as one hash aggregate per table; the loader "
+        "trims with a character list only when a value has whitespace at either end. Every change left the "
+        "models' output identical on the 250,000-patient warehouse.",
+        "",
+        "Left: restricting the MRI extractor to the medication cohort's reports (about 40 % of the index MRIs) "
+        "would cut its two models by about 2.5x; the data tests are mostly dbt's per-node overhead (tens of "
+        "milliseconds each) and would shrink by merging column tests into one query per model. Neither closes "
+        "a gap of this size: with tests, report text mining and four studies, ≤ 3x of a bare scan is not "
+        "reachable by this design, and we do not claim it.",
+        "",
+    ]
+    if surgery and pandas and pandas["details"].get("equal"):
+        lines += [
+            f"**pandas speed-up (target ≥ 10x).** The pandas script took {pandas['wall_s']:.0f} s for the surgery "
+            f"cohorts and code features; lumbar took {load:.0f} s to load (validate, reject, type) plus "
+            f"{surgery['wall_s']:.0f} s to build the same outputs{_with_tests(surgery)} "
+            f"(first run: {FIRST_RUN['speedup']:.2f}x against the whole build). Our baseline is vectorised pandas "
+            "(merges and groupbys, no Python loops), which is the fair comparison but not a slow one: DuckDB "
+            "wins by using both cores and not materialising every intermediate DataFrame, which is worth 2-3x "
+            "here, not 10x. A loop-per-patient script would be far slower, but we do not benchmark a straw man.",
+            "",
+        ]
+    return lines
+
+
+def _with_tests(stage: dict[str, Any]) -> str:
+    by_kind = stage.get("details", {}).get("by_kind", {})
+    n = sum(by_kind.get(k, {}).get("n", 0) for k in ("test", "unit_test"))
+    return f" and run their {n} tests" if n else ""

@@ -1,0 +1,36 @@
+"""The missed-targets section of BENCHMARKS.md is computed from the stored result it explains."""
+
+from __future__ import annotations
+
+from bench.report_missed import missed_section
+
+
+def _stage(name: str, wall: float, details: dict | None = None) -> dict:
+    return {"stage": name, "wall_s": wall, "peak_rss_bytes": 1, "details": details or {}}
+
+
+def test_numbers_come_from_the_result() -> None:
+    build_details = {
+        "by_kind": {"test": {"n": 400, "seconds": 50.0}, "unit_test": {"n": 20, "seconds": 5.0}},
+        "models": [{"model": "int_slow", "seconds": 12.0}],
+    }
+    result = {
+        "row_counts": {"imaging": 1234},
+        "stages": [
+            _stage("load", 20.0),
+            _stage("build", 80.0, build_details),
+            _stage("floor", 5.0),
+            _stage("build_surgery", 30.0, {"by_kind": {"test": {"n": 100, "seconds": 9.0}}}),
+            _stage("pandas_baseline", 70.0, {"equal": True}),
+        ],
+    }
+    text = "\n".join(missed_section(result))
+    assert "(20.0x;" in text  # (20 + 80) / 5
+    assert "runs 420 data and unit tests (55 s" in text
+    assert "1,234 report texts" in text and "int_slow 12.0 s" in text
+    assert "took 70 s" in text and "run their 100 tests" in text
+
+
+def test_nothing_without_the_stages() -> None:
+    assert missed_section(None) == []
+    assert missed_section({"row_counts": {}, "stages": [_stage("load", 1.0)]}) == []
