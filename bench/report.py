@@ -11,6 +11,7 @@ import platform
 from importlib import metadata
 from typing import Any
 
+import jinja2
 import yaml
 
 from bench.report_medication import medication_section
@@ -81,15 +82,30 @@ def _cpu_model() -> str:
 
 
 def duckdb_settings() -> dict[str, Any]:
-    """What the dbt profile tells DuckDB about memory and spilling (dbt-duckdb's `settings:` block)."""
+    """What the dbt profile tells DuckDB about threads, memory and spilling (dbt-duckdb's `settings:` block),
+    with its env_var() defaults resolved as dbt would resolve them in this environment."""
     profiles = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text())
     output = profiles["lumbar"]["outputs"].get("duckdb", {})
     settings = output.get("settings") or {}
     return {
-        "dbt_threads": output.get("threads"),
-        "memory_limit": settings.get("memory_limit"),
-        "temp_directory": settings.get("temp_directory"),
+        "dbt_threads": render_profile_value(output.get("threads")),
+        "memory_limit": render_profile_value(settings.get("memory_limit")),
+        "temp_directory": render_profile_value(settings.get("temp_directory")),
     }
+
+
+def render_profile_value(value: Any) -> Any:
+    """A profiles.yml value with its Jinja (env_var, as_number) rendered; plain values pass through."""
+    if not isinstance(value, str) or "{{" not in value:
+        return value
+    env = jinja2.Environment()
+    env.filters["as_number"] = lambda v: v  # numbers are converted after rendering
+    # `lumbar build` points LUMBAR_WAREHOUSE at the warehouse it builds, so name it rather than the default
+    placeholders = {"LUMBAR_WAREHOUSE": "<warehouse>"}
+    out = env.from_string(value).render(
+        env_var=lambda name, default=None: os.environ.get(name, placeholders.get(name, default))
+    )
+    return int(out) if out.strip().isdigit() else out
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -195,9 +211,10 @@ def _machine_section(machine: dict[str, Any], settings: dict[str, Any]) -> list[
         "",
         f"- {machine['cores']} cores ({machine['cpu']}), {machine['memory_gb']} GB memory, {machine['platform']}",
         "- " + ", ".join(f"{k} {val}" for k, val in v.items()),
-        f"- dbt threads (profiles.yml): {settings.get('dbt_threads')}; DuckDB memory_limit: "
-        f"{settings.get('memory_limit') or 'not set (DuckDB default: 80% of RAM)'}; temp_directory: "
-        f"{settings.get('temp_directory') or 'not set (DuckDB default: <warehouse>.tmp)'}",
+        f"- dbt threads (profiles.yml): {render_profile_value(settings.get('dbt_threads'))}; DuckDB memory_limit: "
+        f"{render_profile_value(settings.get('memory_limit')) or 'not set (DuckDB default: 80% of RAM)'}; "
+        "temp_directory: "
+        f"{render_profile_value(settings.get('temp_directory')) or 'not set (DuckDB default: <warehouse>.tmp)'}",
         "- The machine was shared with other engineers' jobs while these numbers were taken; expect noise.",
         "",
     ]

@@ -247,3 +247,16 @@ def test_floor_query_reads_each_event_table_once(tmp_path: Path) -> None:
     assert sql.count("read_parquet") == 1  # only the tables present are scanned
     con.execute(sql)
     assert con.execute(f"select n_events from '{out}'").fetchall() == [(2,)]
+
+
+def test_profile_values_are_rendered_as_dbt_would(monkeypatch) -> None:
+    monkeypatch.delenv("LUMBAR_DBT_THREADS", raising=False)
+    monkeypatch.delenv("LUMBAR_WAREHOUSE", raising=False)
+    assert report.render_profile_value("{{ env_var('LUMBAR_DBT_THREADS', '4') | as_number }}") == 4
+    monkeypatch.setenv("LUMBAR_DBT_THREADS", "8")
+    assert report.render_profile_value("{{ env_var('LUMBAR_DBT_THREADS', '4') | as_number }}") == 8
+    assert (
+        report.render_profile_value("{{ env_var('LUMBAR_WAREHOUSE', 'x.duckdb') ~ '.tmp' }}")
+        == "<warehouse>.tmp"
+    )
+    assert report.render_profile_value("12GB") == "12GB"
