@@ -52,11 +52,11 @@ def missed_section(result: dict[str, Any] | None) -> list[str]:
         "trims with a character list only when a value has whitespace at either end. Every change left the "
         "models' output identical on the 250,000-patient warehouse.",
         "",
-        "Left: restricting the MRI extractor to the medication cohort's reports (about 40 % of the index MRIs) "
-        "would cut its two models by about 2.5x; the data tests are mostly dbt's per-node overhead (tens of "
-        "milliseconds each) and would shrink by merging column tests into one query per model. Neither closes "
-        "a gap of this size: with tests, report text mining and four studies, ≤ 3x of a bare scan is not "
-        "reachable by this design, and we do not claim it.",
+        "The MRI extractor reads only the medication cohort's reports (about 40 % of first lumbar MRIs): its "
+        "clause model went from 26 s to 8 s on this warehouse, measured alone. Left: the data tests are mostly "
+        "dbt's per-node overhead (tens of milliseconds each) and would shrink by merging column tests into one "
+        "query per model. That does not close a gap of this size: with tests, report text mining and four "
+        "studies, ≤ 3x of a bare scan is not reachable by this design, and we do not claim it.",
         "",
     ]
     if surgery and pandas and pandas["details"].get("equal"):

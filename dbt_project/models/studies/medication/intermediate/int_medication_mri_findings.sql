@@ -1,5 +1,5 @@
 {#
-  One row per index MRI with a report: the highest severity of each finding over all lumbar levels
+  One row per medication-cohort patient whose index MRI has a report: the highest severity of each finding over all lumbar levels
   (int_medication_mri_findings_by_level), 0 = absent, 1 mild, 2 moderate, 3 severe.
 #}
 {%- set findings = ['disc_pathology', 'spinal_canal_stenosis', 'lateral_recess_stenosis', 'foraminal_stenosis',
@@ -8,7 +8,7 @@ with
 
 reports as (
 
-    select patient_id, index_image_id as image_id from {{ ref('int_medication_index_mri') }}
+    select patient_id, index_image_id as image_id from {{ ref('cohort_medication') }}
     where has_report
 
 ),

@@ -1,5 +1,5 @@
 {#
-  The index MRI reports (int_medication_index_mri) cut into clauses, each with the spinal level it describes and
+  The index MRI reports of the medication cohort (int_medication_index_mri, cohort_medication) cut into clauses, each with the spinal level it describes and
   its text after negation removal: the input of the rule-based MRI findings extractor
   (int_medication_mri_findings_by_level; 004_8aea355467337d34.txt extracted the same findings with an LLM).
 
@@ -30,14 +30,24 @@
 {%- set negated_after = '\\b(is|are|was|were)[ ]+(not[ ]+(seen|present|identified|evident|demonstrated|visualized)|absent)\\b' -%}
 with
 
+cohort as (
+
+    select patient_id from {{ ref('cohort_medication') }}
+
+),
+
 reports as (
 
+    -- only the cohort's reports: the mart reads no other, and about 60 % of first lumbar MRIs belong to
+    -- patients the cohort rules leave out
     select
-        patient_id,
-        index_image_id as image_id,
-        lower(report_text) as report_text
-    from {{ ref('int_medication_index_mri') }}
-    where has_report
+        i.patient_id,
+        i.index_image_id as image_id,
+        lower(i.report_text) as report_text
+    from {{ ref('int_medication_index_mri') }} as i
+    inner join cohort as c
+        on i.patient_id = c.patient_id
+    where i.has_report
 
 ),
 
