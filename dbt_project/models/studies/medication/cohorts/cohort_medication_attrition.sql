@@ -22,6 +22,14 @@
     ('exclusion', 16, 'prior spinal surgery', base ~ ' and has_prior_spinal_surgery'),
     ('exclusion', 17, 'prior paraspinal injection', base ~ ' and has_prior_paraspinal_injection'),
 ] -%}
+{%- set candidate_steps, outcome_steps = [], [] -%}
+{%- for kind, number, step, rule in steps -%}
+    {%- do candidate_steps.append({'kind': "'" ~ kind ~ "'", 'number': number, 'step': step, 'rule': rule}) -%}
+{%- endfor -%}
+{%- for outcome in ['none', 'nsaid', 'opioid'] -%}
+    {%- do outcome_steps.append({'kind': "'outcome'", 'number': 21 + loop.index0, 'step': 'outcome ' ~ outcome,
+                                 'rule': "outcome = '" ~ outcome ~ "'"}) -%}
+{%- endfor %}
 with
 
 candidates as (
@@ -38,34 +46,9 @@ cohort as (
 
 counts as (
 
-    {%- for kind, number, step, rule in steps %}
-    {%- for by_site in [true, false] %}
-    select
-        '{{ kind }}' as kind,
-        {{ 'site' if by_site else "'all'" }} as site,
-        {{ number }} as step_number,
-        '{{ step }}' as step,
-        cast(coalesce(sum(case when {{ rule }} then 1 else 0 end), 0) as {{ dbt.type_int() }}) as n_patients
-    from candidates
-    {{ 'group by site' if by_site }}
+    {{ attrition_counts('candidates', candidate_steps, ['kind']) }}
     union all
-    {%- endfor %}
-    {%- endfor %}
-    {%- for outcome in ['none', 'nsaid', 'opioid'] %}
-    {%- set number = 21 + loop.index0 %}
-    {%- set last_outcome = loop.last %}
-    {%- for by_site in [true, false] %}
-    select
-        'outcome' as kind,
-        {{ 'site' if by_site else "'all'" }} as site,
-        {{ number }} as step_number,
-        'outcome {{ outcome }}' as step,
-        cast(coalesce(sum(case when outcome = '{{ outcome }}' then 1 else 0 end), 0) as {{ dbt.type_int() }}) as n_patients
-    from cohort
-    {{ 'group by site' if by_site }}
-    {{ 'union all' if not (last_outcome and not by_site) }}
-    {%- endfor %}
-    {%- endfor %}
+    {{ attrition_counts('cohort', outcome_steps, ['kind']) }}
 
 )
 

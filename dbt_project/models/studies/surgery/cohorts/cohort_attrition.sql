@@ -11,7 +11,19 @@
     (4, 'outcome known (no death before day 425 unoperated)', 'is_ldh_lss and ' ~ not_prior ~ ' and outcome_known'),
 ] -%}
 {#- steps 1-4 are shared by both cohorts; step 5 removes the other task's positives -#}
-{%- set cohorts = ['early', 'late'] -%}
+{%- set candidate_steps, final_steps = [], [] -%}
+{%- for cohort in ['early', 'late'] -%}
+    {%- for number, step, rule in steps -%}
+        {%- do candidate_steps.append({'cohort': "'" ~ cohort ~ "'", 'number': number, 'step': step, 'rule': rule}) -%}
+    {%- endfor -%}
+    {%- set in_cohort = "cohort = '" ~ cohort ~ "'" -%}
+    {%- do final_steps.append({'cohort': "'" ~ cohort ~ "'", 'number': 5,
+                               'step': "final cohort (other task's positives removed)", 'rule': in_cohort}) -%}
+    {%- do final_steps.append({'cohort': "'" ~ cohort ~ "'", 'number': 6, 'step': 'positive (label 1)',
+                               'rule': in_cohort ~ ' and label = 1'}) -%}
+    {%- do final_steps.append({'cohort': "'" ~ cohort ~ "'", 'number': 7, 'step': 'negative (label 0)',
+                               'rule': in_cohort ~ ' and label = 0'}) -%}
+{%- endfor %}
 with
 
 candidates as (
@@ -30,51 +42,9 @@ cohort_rows as (
 
 step_counts as (
 
-    {%- for cohort in cohorts %}
-    {%- for number, step, rule in steps %}
-    {%- for by_site in [true, false] %}
-    select
-        '{{ cohort }}' as cohort,
-        {{ 'site' if by_site else "'all'" }} as site,
-        {{ number }} as step_number,
-        '{{ step }}' as step,
-        cast(coalesce(sum(case when {{ rule }} then 1 else 0 end), 0) as {{ dbt.type_int() }}) as n_patients
-    from candidates
-    {{ 'group by site' if by_site }}
+    {{ attrition_counts('candidates', candidate_steps, ['cohort']) }}
     union all
-    {%- endfor %}
-    {%- endfor %}
-    {%- endfor %}
-    {%- for by_site in [true, false] %}
-    select
-        cohort,
-        {{ 'site' if by_site else "'all'" }} as site,
-        5 as step_number,
-        {#- engines escape a quote inside a string literal differently ('' vs \') -#}
-        {{ dbt.string_literal(dbt.escape_single_quotes("final cohort (other task's positives removed)")) }} as step,
-        cast(count(*) as {{ dbt.type_int() }}) as n_patients
-    from cohort_rows
-    group by cohort{{ ', site' if by_site }}
-    union all
-    select
-        cohort,
-        {{ 'site' if by_site else "'all'" }} as site,
-        6 as step_number,
-        'positive (label 1)' as step,
-        cast(coalesce(sum(label), 0) as {{ dbt.type_int() }}) as n_patients
-    from cohort_rows
-    group by cohort{{ ', site' if by_site }}
-    union all
-    select
-        cohort,
-        {{ 'site' if by_site else "'all'" }} as site,
-        7 as step_number,
-        'negative (label 0)' as step,
-        cast(coalesce(sum(1 - label), 0) as {{ dbt.type_int() }}) as n_patients
-    from cohort_rows
-    group by cohort{{ ', site' if by_site }}
-    {{ 'union all' if by_site }}
-    {%- endfor %}
+    {{ attrition_counts('cohort_rows', final_steps, ['cohort']) }}
 
 )
 
