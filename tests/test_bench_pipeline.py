@@ -22,8 +22,11 @@ def test_tiny_benchmark_checks_the_pandas_baseline_row_for_row(tmp_path: Path) -
     assert baseline["details"]["differences"] == []
     assert baseline["details"]["equal"] is True
     stages = [s["stage"] for s in result["stages"]]
-    assert stages == ["generate", "load", "build", "floor", "pandas_baseline"]
+    assert stages == ["generate", "load", "build", "floor", "build_surgery", "pandas_baseline"]
     assert all(s["wall_s"] > 0 and s["peak_rss_bytes"] > 0 for s in result["stages"])
     assert report.stage(result, "build")["details"]["models"], "per-model dbt timings were read"
+    surgery = report.stage(result, "build_surgery")["details"]
+    # the surgery selection builds fewer models than the whole project
+    assert 0 < len(surgery["models"]) < len(report.stage(result, "build")["details"]["models"])
     assert results_path(2_000, 3, tmp_path).exists()
     assert "pandas baseline / lumbar" in report.render([result])
