@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.metrics import f1_score
+from sklearn.metrics import f1_score, precision_recall_curve
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
@@ -134,23 +134,17 @@ def seed_everything(seed: int) -> None:
 def f1_threshold(y, score, default: float = 0.5) -> float:
     """The score threshold (predict positive when score >= it) with the highest F1 on (y, score).
 
-    Candidates are the distinct scores; ties go to the higher threshold (fewer positives predicted).
-    Returns `default` when y has no positives, where F1 cannot choose.
+    Candidates are the distinct scores (scikit-learn's precision_recall_curve); ties go to the higher
+    threshold (fewer positives predicted). Returns `default` when y has no positives, where F1 cannot choose.
     """
     y = np.asarray(y, dtype=np.int64)
-    score = np.asarray(score, dtype=np.float64)
-    n_pos = int(y.sum())
-    if n_pos == 0 or len(y) == 0:
+    if len(y) == 0 or int(y.sum()) == 0:
         return float(default)
-    order = np.argsort(-score, kind="stable")
-    s, hits = score[order], y[order]
-    tp = np.cumsum(hits)
-    predicted = np.arange(1, len(s) + 1)
-    # a threshold at s[i] predicts every row with score >= s[i]: evaluate only at the last of equal scores
-    last = np.r_[s[1:] != s[:-1], True]
-    f1 = 2.0 * tp[last] / (predicted[last] + n_pos)  # 2TP / (2TP + FP + FN)
-    # argmax takes the first maximum = the highest threshold among ties
-    return float(s[last][int(np.argmax(f1))])
+    precision, recall, thresholds = precision_recall_curve(y, np.asarray(score, dtype=np.float64))
+    total = precision + recall
+    f1 = np.divide(2 * precision * recall, total, out=np.zeros_like(total), where=total > 0)[:-1]
+    best = len(f1) - 1 - int(np.argmax(f1[::-1]))  # thresholds ascend: the last maximum is the highest
+    return float(thresholds[best])
 
 
 class MDLClassifier(ClassifierMixin, BaseEstimator):
