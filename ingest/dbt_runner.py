@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +37,10 @@ def run_results_path(warehouse: Path) -> Path:
 
 
 @contextmanager
-def dbt_env(warehouse: Path, marts_dir: Path) -> Iterator[None]:
-    """profiles.yml reads the warehouse and marts paths from the environment; restore it afterwards."""
-    saved = {k: os.environ.get(k) for k in ("LUMBAR_WAREHOUSE", "LUMBAR_MARTS_DIR")}
-    os.environ["LUMBAR_WAREHOUSE"] = str(warehouse)
-    os.environ["LUMBAR_MARTS_DIR"] = str(marts_dir)
+def temporary_environ(**values: str) -> Iterator[None]:
+    """Set environment variables for the duration of a block, then restore what was there."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
     try:
         yield
     finally:
@@ -50,6 +49,11 @@ def dbt_env(warehouse: Path, marts_dir: Path) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def dbt_env(warehouse: Path, marts_dir: Path) -> AbstractContextManager[None]:
+    """profiles.yml reads the warehouse and marts paths from the environment; restore it afterwards."""
+    return temporary_environ(LUMBAR_WAREHOUSE=str(warehouse), LUMBAR_MARTS_DIR=str(marts_dir))
 
 
 def check_warehouse(warehouse: Path) -> None:

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import atexit
 import json
-import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from ingest.contract import TABLES
+from ingest.dbt_runner import temporary_environ
 from ingest.loading.warehouse import create_raw_schema
 from ingest.paths import DBT_PROJECT_DIR
 
@@ -33,20 +32,6 @@ class CompiledModel:
     relation: str
     materialized: str
     sql: str
-
-
-@contextmanager
-def _env(**values: str) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 class CompiledModels:
@@ -71,7 +56,7 @@ class CompiledModels:
             "--select", *[f"+{t}" for t in targets],
             "--indirect-selection", "empty",  # models and seeds only; their tests run in `lumbar build`
         ]  # fmt: skip
-        with _env(LUMBAR_WAREHOUSE=str(self.warehouse), LUMBAR_MARTS_DIR=str(folder / "marts")):
+        with temporary_environ(LUMBAR_WAREHOUSE=str(self.warehouse), LUMBAR_MARTS_DIR=str(folder / "marts")):
             try:
                 outcome = dbtRunner().invoke(args)
             finally:
