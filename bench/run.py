@@ -122,6 +122,8 @@ def bench_scale(
     build.details = read_run_results(_run_results_path(warehouse))
     stages.append(build)
     save()
+    stages.append(_sql_only(n_patients, warehouse, work, step))
+    save()
 
     step("single-scan floor")
     floor = run_stage(
@@ -173,6 +175,20 @@ def _pandas_baseline(
     baseline.details["equal"] = not differences
     baseline.details["differences"] = [f"{d.output}: {d.message}" for d in differences]
     return baseline
+
+
+def _sql_only(n_patients: int, warehouse: Path, work: Path, step: Callable[[str], None]) -> StageResult:
+    """The last build's compiled SQL run serially without dbt (bench/sql_only.py): a profile of the build."""
+    step("build SQL only (no dbt)")
+    out = work / "sql_only" / "sql_only.json"
+    result = run_stage(
+        "sql_only", n_patients,
+        python_argv("bench.sql_only", str(warehouse), str(work / "sql_only" / "marts"), str(out),
+                    "--threads", str(duckdb_threads())),
+        work / "logs" / "sql_only.log",
+    )  # fmt: skip
+    result.details = json.loads(out.read_text())
+    return result
 
 
 def duckdb_threads() -> int:

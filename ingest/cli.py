@@ -110,12 +110,20 @@ def build(
         typer.Option("--marts-dir", help="Where Parquet marts go. Default: marts/ beside the warehouse."),
     ] = None,
     select: Annotated[str | None, typer.Option("--select", "-s", help="dbt node selection.")] = None,
+    unit_tests: Annotated[
+        bool,
+        typer.Option(
+            "--unit-tests",
+            help="Also run dbt's unit tests (SQL logic on fixed rows; the same on any data, so CI runs them "
+            "and builds skip them by default).",
+        ),
+    ] = False,
 ) -> None:
     """Run `dbt build` on the warehouse and export the marts as Parquet."""
     from ingest.build import build as run_build
 
     wh = _warehouse(warehouse)
-    result = run_build(wh, marts_dir=marts_dir or default_marts_dir(wh), select=select)
+    result = run_build(wh, marts_dir=marts_dir or default_marts_dir(wh), select=select, unit_tests=unit_tests)
     console.print(result.to_rich())
 
 

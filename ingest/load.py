@@ -201,7 +201,15 @@ def _validate_and_write(
             # events are checked against patients accepted now or loaded before
             build_patient_lookup(con, "patients" in present, "patients" in by_table)
         step(f"validating {table}")
-        build_checked(con, table, by_table[table], today)
+        try:
+            build_checked(con, table, by_table[table], today)
+        except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+            # Parquet files are staged as views, so a damaged data page is first read here
+            files = ", ".join(s.source_file for s in by_table[table])
+            raise LumbarError(
+                f"{files}: reading failed during validation ({type(exc).__name__}); the file may be truncated "
+                "or damaged, re-export it"
+            ) from None
         reject_duplicates(con, table, table in present)
 
     sources, reasons = _count(con, by_table, skipped, extra_rejects)

@@ -26,9 +26,23 @@ def test_numbers_come_from_the_result() -> None:
     }
     text = "\n".join(missed_section(result))
     assert "(20.0x;" in text  # (20 + 80) / 5
-    assert "runs 420 data and unit tests (55 s" in text
+    assert "runs 420 data tests (55 s" in text
     assert "1,234 report texts" in text and "int_slow 12.0 s" in text
     assert "took 70 s" in text and "run their 100 tests" in text
+
+
+def test_the_sql_only_profile_splits_the_build() -> None:
+    sql_only = {"model_s": 30.0, "test_s": 5.0, "n_models": 50, "n_tests": 400,
+                "slowest": [{"node": "int_slow", "seconds": 4.0}]}  # fmt: skip
+    result = {
+        "row_counts": {},
+        "stages": [_stage("load", 15.0), _stage("build", 60.0, {}), _stage("sql_only", 40.0, sql_only),
+                   _stage("floor", 5.0)],
+    }  # fmt: skip
+    text = "\n".join(missed_section(result))
+    assert "takes 30 s for 50 models and 5 s for 400 tests (35 s)" in text
+    assert "Load plus that SQL is 10.0x the floor" in text  # (15 + 35) / 5
+    assert "int_slow 4.0 s" in text
 
 
 def test_nothing_without_the_stages() -> None:

@@ -8,6 +8,7 @@ warehouse copy it.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from rich.console import Console
 
 from ingest.build import BuildError, BuildResult, build
 from ingest.contract import TABLES
+from ingest.dbt_runner import run_results_path
 from ingest.errors import LumbarError
 
 REPORT_WITH_SECTIONS = (
@@ -258,7 +260,7 @@ MART_COLUMNS = {  # docs/architecture.md: the columns trainers code against
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
     warehouse = build_tiny_warehouse(tmp_path_factory.mktemp("wh") / "lumbar.duckdb")
-    return build(warehouse, progress=False)
+    return build(warehouse, unit_tests=True, progress=False)
 
 
 def _query(result: BuildResult, sql: str) -> list[tuple]:
@@ -401,6 +403,21 @@ def test_windows_are_vars(built: BuildResult, tmp_path: Path) -> None:
     )
     assert timing.fetchall() == [("early",)]
     con.close()
+
+
+def _unit_test_results(warehouse: Path) -> dict[str, str]:
+    results = json.loads(run_results_path(warehouse).read_text())["results"]
+    return {r["unique_id"]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
+
+
+def test_unit_tests_run_only_when_asked(built: BuildResult, tmp_path: Path) -> None:
+    ran = _unit_test_results(built.warehouse)
+    assert len(ran) >= 20 and set(ran.values()) == {"pass"}
+    assert any(".ph_ldh_lss." in unique_id for unique_id in ran)
+    copy = tmp_path / "lumbar.duckdb"
+    shutil.copy(built.warehouse, copy)
+    build(copy, select="ph_ldh_lss", progress=False)
+    assert _unit_test_results(copy) == {}
 
 
 def test_failing_data_test_is_one_error_naming_the_test(built: BuildResult, tmp_path: Path) -> None:

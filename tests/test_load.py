@@ -125,6 +125,31 @@ def test_failure_in_second_table_loads_nothing(tmp_path: Path):
     assert counts(existing) == before
 
 
+def test_damaged_parquet_page_is_one_line_and_loads_nothing(tmp_path: Path):
+    """Parquet is read through a view, so a damaged data page (footer intact) is met during validation."""
+    import random
+
+    import pyarrow.parquet as pq
+
+    rng = random.Random(1)
+    n = 50_000
+    diagnoses = pa.table({
+        "patient_id": [f"P{rng.getrandbits(60):x}" for _ in range(n)], "dx_date": ["2020-01-01"] * n,
+        "code": ["M54.5"] * n, "code_system": ["ICD10CM"] * n,
+    })  # fmt: skip
+    src = write(tmp_path / "src", patients=PATIENTS)
+    path = src / "diagnoses.parquet"
+    pq.write_table(diagnoses, path, compression="snappy", use_dictionary=False, data_page_size=16 * 1024)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 8 : len(data) // 4] = bytes(len(data) // 4 - len(data) // 8)  # zero some pages
+    path.write_bytes(bytes(data))
+    warehouse = tmp_path / "lumbar.duckdb"
+    with pytest.raises(LumbarError, match="diagnoses.parquet: reading failed during validation") as info:
+        load_directory(src, warehouse)
+    assert "\n" not in str(info.value)
+    assert not warehouse.exists()
+
+
 def test_error_while_writing_rolls_back(source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     warehouse = tmp_path / "lumbar.duckdb"
     load_directory(write(tmp_path / "first", patients=PATIENTS.replace("P1,", "P0,")), warehouse)

@@ -10,6 +10,7 @@ The rules themselves are listed in the `ingest.load` docstring.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 
 import duckdb
@@ -22,9 +23,7 @@ EARLIEST_DATE = "1900-01-01"
 DEATH_GRACE_DAYS = 30  # claims and results keep arriving a few weeks after death
 # Spellings of "no value" accepted in date and number columns (compared case-insensitively).
 NULL_TOKENS = ("", "null", "na", "n/a", "none", "nan")
-_NULL_TOKEN_MAX = max(map(len, NULL_TOKENS))  # longer values skip the lower() + lookup
 _WS = r"E' \t\r\n'"  # whitespace stripped from both ends of every value
-_WS_CHARS = "' ', chr(9), chr(10), chr(13)"
 _ISO_RE = r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?)?"
 _US_RE = r"\d{1,2}/\d{1,2}/\d{4}"
 DATE_FORMATS = "YYYY-MM-DD, an ISO timestamp or MM/DD/YYYY"
@@ -47,18 +46,21 @@ def _kind(col: Column) -> str:
 
 
 def _trimmed(name: str) -> str:
-    """`trim(value, whitespace)`, called only when the value starts or ends with whitespace: trim with a
-    character list costs about 3x a first/last-character test, and most values have nothing to trim
-    (measured: 1.2 s vs 0.4 s per column of 3.7 million diagnoses)."""
-    return (
-        f"case when left({name}, 1) in ({_WS_CHARS}) or right({name}, 1) in ({_WS_CHARS}) "
-        f"then trim({name}, {_WS}) else {name} end"
-    )
+    """`trim(value, whitespace)`, called only when the value starts or ends with whitespace: most values have
+    nothing to trim. The test is one anchored regular expression: DuckDB rewrote the earlier
+    `left(v, 1) in (...) or right(v, 1) in (...)` into eight substring comparisons per value (measured on 3.7
+    million diagnoses: 0.8 s instead of 1.8 s for the four columns, with the null-token test below)."""
+    return f"case when regexp_matches({name}, '^[ \\t\\r\\n]|[ \\t\\r\\n]$') then trim({name}, {_WS}) else {name} end"
+
+
+def _is_null_token(value: str) -> str:
+    """True when `value` is one of NULL_TOKENS, ignoring case (one regex match, not a lookup join per row)."""
+    tokens = "|".join(re.escape(t) for t in NULL_TOKENS)
+    return f"regexp_full_match({value}, '(?i)({tokens})')"
 
 
 def _stage_select(i: int, staged: Staged, cols: Sequence[Column]) -> str:
     """Level 1: trim and null-normalise the raw text of one staged source."""
-    nulls = ", ".join(_lit(t) for t in NULL_TOKENS)
     exprs = [f"{i} as _src", f"cast({staged.row_expr} as bigint) as _row"]
     for c in cols:
         trimmed = _trimmed(c.name)
@@ -67,10 +69,7 @@ def _stage_select(i: int, staged: Staged, cols: Sequence[Column]) -> str:
         elif _kind(c) == "enum":
             exprs.append(f"nullif({trimmed}, '') as {c.name}__t")
         else:
-            exprs.append(
-                f"case when length({trimmed}) <= {_NULL_TOKEN_MAX} and lower({trimmed}) in ({nulls}) then null "
-                f"else {trimmed} end as {c.name}__t"
-            )
+            exprs.append(f"case when {_is_null_token(trimmed)} then null else {trimmed} end as {c.name}__t")
     return f"select {', '.join(exprs)} from {staged.relation}"
 
 
