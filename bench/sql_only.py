@@ -22,6 +22,7 @@ from typing import Any
 import duckdb
 
 from ingest.dbt_runner import dbt_dir
+from ingest.loading.warehouse import duckdb_settings
 
 KINDS = ("model", "test")
 
@@ -56,7 +57,8 @@ def run(warehouse: Path, out_dir: Path, threads: int) -> dict[str, Any]:
     out_dir.mkdir(parents=True, exist_ok=True)
     seconds = {kind: 0.0 for kind in KINDS}
     slowest: list[tuple[float, str]] = []
-    con = duckdb.connect(str(warehouse), config={"threads": threads})
+    # the memory limit and spill folder the build itself runs with
+    con = duckdb.connect(str(warehouse), config={"threads": threads, **duckdb_settings(warehouse)})
     try:
         for node in nodes:
             start = time.perf_counter()
