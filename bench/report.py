@@ -199,21 +199,27 @@ def render(
             for r in results
         )
         + ".",
+        *[f"- {r['n_patients']:,} patients: {note}" for r in results for note in r.get("notes", [])],
         "",
-        *_machine_section(latest["machine"], latest.get("duckdb_settings", {})),
+        *_machine_section(latest["machine"], latest.get("duckdb_settings", {}), results),
         *_datasets_section(results),
         *_stage_table(results),
         *_ratio_section(results, judge=not quick),
         *_trainer_section(results),
         *medication_section(medication or []),
-        *missed_section(next((r for r in results if r["n_patients"] == FLOOR_SCALE), None)),
+        *missed_section(
+            next((r for r in results if r["n_patients"] == FLOOR_SCALE), None),
+            next((r for r in results if r["n_patients"] == MEMORY_SCALE), None),
+        ),
         *_profile_section(results),
         *_method_section(),
     ]
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _machine_section(machine: dict[str, Any], settings: dict[str, Any]) -> list[str]:
+def _machine_section(
+    machine: dict[str, Any], settings: dict[str, Any], results: list[dict[str, Any]]
+) -> list[str]:
     v = machine["versions"]
     return [
         "## Machine",
@@ -224,9 +230,19 @@ def _machine_section(machine: dict[str, Any], settings: dict[str, Any]) -> list[
         f"{render_profile_value(settings.get('memory_limit')) or 'not set (DuckDB default: 80% of RAM)'}; "
         "temp_directory: "
         f"{render_profile_value(settings.get('temp_directory')) or 'not set (DuckDB default: <warehouse>.tmp)'}",
-        "- The machine was shared with other engineers' jobs while these numbers were taken; expect noise.",
+        _load_line(results),
         "",
     ]
+
+
+def _load_line(results: list[dict[str, Any]]) -> str:
+    """How busy the machine was when each scale's run began (recorded since 2026-11-23 04:00 UTC)."""
+    known = [(r["n_patients"], r["load_average_at_start"]) for r in results if "load_average_at_start" in r]
+    if not known:
+        return "- Each number is one run; the machine's load was not recorded for these results."
+    return "- Each number is one run. 1-minute load average when each scale's run began: " + "; ".join(
+        f"{n:,} patients {load:.2f}" for n, load in known
+    )
 
 
 def _datasets_section(results: list[dict[str, Any]]) -> list[str]:

@@ -35,7 +35,7 @@ from bench.datasets import CACHE_DIR, ensure_dataset
 from bench.dbt_timings import read_run_results
 from bench.report_medication import stored_medication_results
 from bench.stages import StageResult, lumbar_argv, python_argv, run_stage
-from ingest.dbt_runner import run_results_path
+from ingest.dbt_runner import dbt_dir, run_results_path
 from ingest.errors import LumbarError
 from ingest.paths import REPO_ROOT
 
@@ -90,6 +90,7 @@ def bench_scale(
     _fresh_warehouse(warehouse, marts)
 
     stages: list[StageResult] = [dataset.generate]
+    load_average = os.getloadavg()[0]  # how busy the machine was when this scale's run began
     path = results_path(n_patients, settings.seed, cache_dir)
 
     def save(complete: bool = False) -> dict[str, Any]:
@@ -98,6 +99,7 @@ def bench_scale(
             "n_patients": n_patients,
             "seed": settings.seed,
             "complete": complete,
+            "load_average_at_start": load_average,
             "measured_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "generate_cached": dataset.cached,
             "row_counts": dataset.row_counts,
@@ -198,10 +200,12 @@ def duckdb_threads() -> int:
 
 
 def _fresh_warehouse(warehouse: Path, marts: Path) -> None:
-    """Every run loads into an empty warehouse, so load and build times never depend on an earlier run."""
+    """Every run loads into an empty warehouse, so load and build times never depend on an earlier run. dbt's
+    target folder goes too: its partial-parse state would spare the build the full parse a first build pays."""
     for path in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
         path.unlink(missing_ok=True)
     shutil.rmtree(marts, ignore_errors=True)
+    shutil.rmtree(dbt_dir(warehouse), ignore_errors=True)
 
 
 def _run_results_path(warehouse: Path) -> Path:

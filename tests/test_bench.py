@@ -136,6 +136,19 @@ def test_no_speedup_is_reported_when_the_baseline_rows_differ() -> None:
     assert "outputs differ: x: 3 rows differ" in text
 
 
+def test_notes_load_average_and_sql_only_profile_are_rendered() -> None:
+    r = _result(250_000, load=10, build=30, floor=5, pandas=400)
+    r["notes"] = ["the trainer stage was stopped by hand"]
+    r["load_average_at_start"] = 0.25
+    sql = {"model_s": 12.0, "test_s": 3.0, "n_models": 5, "n_tests": 9, "slowest": []}
+    r["stages"].append({"stage": "sql_only", "wall_s": 16.0, "peak_rss_bytes": 1, "details": sql})
+    assert report.sql_only_ratio(r) == pytest.approx((10 + 15) / 5)
+    text = report.render([r])
+    assert "- 250,000 patients: the trainer stage was stopped by hand" in text
+    assert "load average when each scale's run began: 250,000 patients 0.25" in text
+    assert "| (load + the build's SQL without dbt) / single-scan floor | 250,000 | 5.00x |" in text
+
+
 def test_render_names_missed_targets_and_passes() -> None:
     fast = _result(250_000, load=10, build=30, floor=20, pandas=400)  # floor 2x pass, speed-up 10x pass
     slow = _result(1_000_000, load=100, build=500, floor=60, pandas=100, rss=20e9)  # superlinear, 20 GB

@@ -45,6 +45,24 @@ def test_the_sql_only_profile_splits_the_build() -> None:
     assert "int_slow 4.0 s" in text
 
 
+def test_the_larger_scale_pandas_comparison_is_added() -> None:
+    small = {"row_counts": {}, "stages": [_stage("load", 20.0), _stage("build", 80.0), _stage("floor", 5.0),
+             _stage("build_surgery", 30.0), _stage("pandas_baseline", 70.0, {"equal": True})]}  # fmt: skip
+    large = {
+        "n_patients": 1_000_000,
+        "stages": [
+            {**_stage("load", 40.0), "peak_rss_bytes": 4_000_000_000},
+            {**_stage("build", 100.0), "peak_rss_bytes": 5_000_000_000},
+            _stage("build_surgery", 60.0),
+            {**_stage("pandas_baseline", 300.0, {"equal": True}), "peak_rss_bytes": 17_000_000_000},
+        ],
+    }
+    text = "\n".join(missed_section(small, large))
+    assert "At 1,000,000 patients the script took 300 s and 17.0 GB" in text
+    assert "lumbar 40 + 60 s (3.0x) with at most 5.0 GB" in text
+    assert "At 1,000,000" not in "\n".join(missed_section(small))
+
+
 def test_nothing_without_the_stages() -> None:
     assert missed_section(None) == []
     assert missed_section({"row_counts": {}, "stages": [_stage("load", 1.0)]}) == []

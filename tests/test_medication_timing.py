@@ -3,20 +3,10 @@
 import json
 
 import pytest
-from test_medication_train import make_profile
 
 from bench.medication_timing import ALL_CELLS, grid_size, main
 from models_py.errors import UserInputError
 from models_py.models.trees import GRIDS
-from models_py.studies.medication import MART
-
-
-@pytest.fixture
-def marts(tmp_path):
-    folder = tmp_path / "marts"
-    folder.mkdir()
-    make_profile().to_parquet(folder / f"{MART}.parquet", index=False)
-    return folder
 
 
 def test_grid_size_counts_every_combination() -> None:
@@ -28,9 +18,9 @@ def test_grid_size_counts_every_combination() -> None:
         grid_size("huge")
 
 
-def test_subset_run_writes_measured_and_extrapolated_numbers_apart(marts, tmp_path) -> None:
+def test_subset_run_writes_measured_and_extrapolated_numbers_apart(medication_marts, tmp_path) -> None:
     out = tmp_path / "bench" / "medication.json"
-    argv = [str(marts), str(out), "--grid", "small", "--outcomes", "none_vs_opioids,rest_vs_none"]
+    argv = [str(medication_marts), str(out), "--grid", "small", "--outcomes", "none_vs_opioids,rest_vs_none"]
     assert main([*argv, "--datatypes", "tabular", "--bootstrap", "20", "--n-jobs", "1"]) == 0
     result = json.loads(out.read_text())
     assert result["cells"] == 2
