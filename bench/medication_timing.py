@@ -31,7 +31,7 @@ from typing import Any
 
 import pandas as pd
 
-from ingest.errors import LumbarError
+from bench.stages import write_json_result
 from models_py.errors import UserInputError
 
 ALL_CELLS = 36  # the paper's 6 outcomes x 6 predictor sets
@@ -179,8 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--progress", action="store_true", help="show the trainer's progress bar")
     args = parser.parse_args(argv)
-    try:
-        timings = time_medication_grid(
+    return write_json_result(
+        args.out_json,
+        lambda: time_medication_grid(
             args.marts_dir,
             args.out_json.parent / "medication_runs",
             grid=args.grid,
@@ -190,13 +191,8 @@ def main(argv: list[str] | None = None) -> int:
             n_bootstrap=args.bootstrap,
             n_jobs=args.n_jobs,
             progress=args.progress,
-        )
-    except (LumbarError, UserInputError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    args.out_json.parent.mkdir(parents=True, exist_ok=True)
-    args.out_json.write_text(json.dumps(timings, indent=2))
-    return 0
+        ),
+    )
 
 
 if __name__ == "__main__":

@@ -21,7 +21,9 @@ from typing import Any
 
 import duckdb
 
+from bench.stages import write_json_result
 from ingest.dbt_runner import dbt_dir
+from ingest.errors import LumbarError
 from ingest.loading.warehouse import duckdb_settings
 
 KINDS = ("model", "test")
@@ -52,7 +54,7 @@ def node_statement(node: dict[str, Any], out_dir: Path) -> str:
 def run(warehouse: Path, out_dir: Path, threads: int) -> dict[str, Any]:
     manifest_path = dbt_dir(warehouse) / "target" / "manifest.json"
     if not manifest_path.exists():
-        raise FileNotFoundError(f"{manifest_path}: run `lumbar build` on this warehouse first")
+        raise LumbarError(f"{manifest_path}: no compiled build; run `lumbar build` on this warehouse first")
     nodes = compiled_nodes(json.loads(manifest_path.read_text()))
     out_dir.mkdir(parents=True, exist_ok=True)
     seconds = {kind: 0.0 for kind in KINDS}
@@ -86,10 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("result", type=Path, help="JSON file for the per-kind seconds")
     parser.add_argument("--threads", type=int, required=True)
     args = parser.parse_args(argv)
-    result = run(args.warehouse, args.out_dir, args.threads)
-    args.result.parent.mkdir(parents=True, exist_ok=True)
-    args.result.write_text(json.dumps(result, indent=2))
-    return 0
+    return write_json_result(args.result, lambda: run(args.warehouse, args.out_dir, args.threads))
 
 
 if __name__ == "__main__":

@@ -7,16 +7,18 @@ maximum over every child the harness ever ran.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ingest.errors import LumbarError
+from models_py.errors import UserInputError
 
 _REPO = Path(__file__).resolve().parent.parent
 
@@ -97,3 +99,16 @@ def run_stage(
             f"see {log_path}"
         )
     return StageResult(stage, n_patients, wall, int(rss_file.read_text()))
+
+
+def write_json_result(out_json: Path, measure: Callable[[], dict[str, Any]]) -> int:
+    """A timing module's exit: run `measure`, write what it returns to `out_json` and return 0; a user error
+    (missing marts, bad arguments) is one line on stderr and exit status 2, so the harness names its log."""
+    try:
+        result = measure()
+    except (LumbarError, UserInputError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    out_json.parent.mkdir(parents=True, exist_ok=True)
+    out_json.write_text(json.dumps(result, indent=2))
+    return 0

@@ -14,7 +14,6 @@ report corpus is timed too, since the MDL needs it.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import time
@@ -24,8 +23,7 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from ingest.errors import LumbarError
-from models_py.errors import UserInputError
+from bench.stages import write_json_result
 
 
 def time_trainers(
@@ -106,20 +104,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        timings = time_trainers(
+    return write_json_result(
+        args.out_json,
+        lambda: time_trainers(
             args.marts_dir,
             args.out_json.parent,
             lasso_repeats=args.lasso_repeats,
             mdl_epochs=args.mdl_epochs,
             seed=args.seed,
-        )
-    except (LumbarError, UserInputError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    args.out_json.parent.mkdir(parents=True, exist_ok=True)
-    args.out_json.write_text(json.dumps(timings, indent=2))
-    return 0
+        ),
+    )
 
 
 if __name__ == "__main__":

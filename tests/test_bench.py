@@ -273,3 +273,18 @@ def test_profile_values_are_rendered_as_dbt_would(monkeypatch) -> None:
         == "<warehouse>.tmp"
     )
     assert report.render_profile_value("12GB") == "12GB"
+
+
+def test_sql_only_without_a_build_is_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bench import sql_only
+
+    out = tmp_path / "sql_only.json"
+    assert (
+        sql_only.main([str(tmp_path / "lumbar.duckdb"), str(tmp_path / "marts"), str(out), "--threads", "1"])
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "run `lumbar build`" in err and err.count("\n") == 1
+    assert not out.exists()
