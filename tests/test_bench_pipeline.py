@@ -24,6 +24,8 @@ def test_tiny_benchmark_checks_the_pandas_baseline_row_for_row(tmp_path: Path) -
     stages = [s["stage"] for s in result["stages"]]
     assert stages == ["generate", "load", "build", "sql_only", "floor", "build_surgery", "pandas_baseline"]
     assert all(s["wall_s"] > 0 and s["peak_rss_bytes"] > 0 for s in result["stages"])
+    floor = report.stage(result, "floor")
+    assert len(floor["details"]["runs_s"]) == 3 and floor["wall_s"] == sorted(floor["details"]["runs_s"])[1]
     assert report.stage(result, "build")["details"]["models"], "per-model dbt timings were read"
     surgery = report.stage(result, "build_surgery")["details"]
     # the surgery selection builds fewer models than the whole project
