@@ -236,7 +236,7 @@ def _machine_section(
 
 
 def _load_line(results: list[dict[str, Any]]) -> str:
-    """How busy the machine was when each scale's run began (recorded since 2026-11-23 04:00 UTC)."""
+    """How busy the machine was when each scale's run began (older results did not record it)."""
     known = [(r["n_patients"], r["load_average_at_start"]) for r in results if "load_average_at_start" in r]
     if not known:
         return "- Each number is one run; the machine's load was not recorded for these results."

@@ -258,8 +258,8 @@ def stage_parquet(
         for c in TABLES[found.table].column_names
     )
     # A view, not a copy: validation reads the file once, straight from Parquet (a text copy of the 250,000-
-    # patient benchmark's event tables cost 2 s). Reading every row here still finds a damaged file now,
-    # with its own error, before anything is validated.
+    # patient benchmark's event tables cost 2 s). The count comes from the footer, so a damaged data page is
+    # first met during validation, which turns it into a one-line error too (ingest.load).
     try:
         con.execute(f"create temp view {relation} as select file_row_number + 1 as _row, {select} from {src}")
         rows = con.execute(f"select count(*) from {relation}").fetchone()[0]  # type: ignore[index]
