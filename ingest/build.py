@@ -18,10 +18,11 @@ import duckdb
 from rich.console import Group, RenderableType
 from rich.table import Table
 
+from ingest.cell_suppression import Flow, mask_table
 from ingest.dbt_runner import check_warehouse, dbt_dir, dbt_env, exception_message, invoke_dbt, summary
 from ingest.errors import LumbarError
 from ingest.paths import default_marts_dir
-from ingest.privacy import COMPLEMENTARY_MASK, suppress, suppress_with_total, suppression_threshold
+from ingest.privacy import MASK, mask_note, masked, suppress, suppression_threshold
 
 # dbt result statuses that mean the build did not do what was asked
 _FAILED = {"error", "fail", "runtime error"}
@@ -79,36 +80,30 @@ class BuildResult:
             f"dbt build: {self.n_passed}/{self.n_nodes} nodes OK in {self.elapsed_s:.0f}s; "
             f"{len(self.marts)} marts in {self.marts_dir}"
         ]
-        for cohort in sorted({r.cohort for r in self.attrition}):
-            parts.append(self._attrition_table(cohort))
+        parts += self._attrition_tables()
         if self.feature_counts:
             parts.append(self._feature_table())
         for w in self.warnings:
             parts.append(f"[yellow]warning[/yellow] {w.kind} {w.name}: {w.message}")
         return Group(*parts)
 
-    def _attrition_table(self, cohort: str) -> Table:
-        rows = [r for r in self.attrition if r.cohort == cohort]
-        sites = ["all"] + sorted({r.site for r in rows} - {"all"})
-        table = Table(title=f"Surgery cohort attrition: {cohort}", title_justify="left")
-        table.add_column("#", justify="right")
-        table.add_column("step")
-        for site in sites:
-            table.add_column(site, justify="right")
-        counts = {(r.step_number, r.site): r.n_patients for r in rows}
-        masked = False
-        for number, step in sorted({(r.step_number, r.step) for r in rows}):
-            total, cells = suppress_with_total(
-                counts.get((number, "all"), 0), [counts.get((number, s), 0) for s in sites[1:]]
-            )
-            masked = masked or COMPLEMENTARY_MASK in cells
-            table.add_row(str(number), step, total, *cells)
-        if masked:
-            table.caption = (
-                f"{COMPLEMENTARY_MASK} hidden so that a count below {suppression_threshold() + 1} "
-                "cannot be found by subtraction"
-            )
-        return table
+    def _attrition_tables(self) -> list[Table]:
+        cells = _masked_attrition(self.attrition, suppression_threshold())
+        tables = []
+        for cohort in sorted({r.cohort for r in self.attrition}):
+            rows = [r for r in self.attrition if r.cohort == cohort]
+            sites = ["all"] + sorted({r.site for r in rows} - {"all"})
+            table = Table(title=f"Surgery cohort attrition: {cohort}", title_justify="left")
+            table.add_column("#", justify="right")
+            table.add_column("step")
+            for site in sites:
+                table.add_column(site, justify="right")
+            for number, step in sorted({(r.step_number, r.step) for r in rows}):
+                table.add_row(str(number), step, *(cells[cohort, number, site] for site in sites))
+            if any(cells[cohort, r.step_number, r.site] == MASK for r in rows):
+                table.caption = mask_note()
+            tables.append(table)
+        return tables
 
     def _feature_table(self) -> Table:
         table = Table(title="Surgery features (train prevalence filter)", title_justify="left")
@@ -245,6 +240,54 @@ def _read_attrition(warehouse: Path) -> list[AttritionRow]:
     finally:
         con.close()
     return [AttritionRow(c, s, int(n), step, int(k)) for c, s, n, step, k in rows]
+
+
+# cohort_attrition.sql: steps 1-4 narrow the candidates (the same rows for both cohorts), step 5 is each
+# cohort's final size and steps 6 + 7 (positives + negatives) add up to it
+_ATTRITION_CHAIN = (1, 2, 3, 4, 5)
+_ATTRITION_SPLIT = {5: (6, 7)}
+
+
+def _masked_attrition(rows: list[AttritionRow], limit: int) -> dict[tuple[str, int, str], str]:
+    """Every cohort's attrition cells as printed, masked together: both cohorts print the shared steps, so
+    what one table shows the other cannot hide (ingest/cell_suppression.py)."""
+    count = {(r.cohort, r.step_number, r.site): r.n_patients for r in rows}
+    cohorts = sorted({r.cohort for r in rows})
+    sites = sorted({r.site for r in rows} - {"all"})
+    steps = sorted({r.step_number for r in rows})
+
+    def shared(step: int) -> bool:
+        return step < _ATTRITION_CHAIN[-1] and all(
+            count.get((c, step, s), 0) == count.get((cohorts[0], step, s), 0)
+            for c in cohorts
+            for s in ["all", *sites]
+        )
+
+    def node(cohort: str, step: int) -> tuple[str, int]:
+        return ("shared" if shared(step) else cohort, step)
+
+    parent: dict = {}
+    splits: dict = {}
+    for cohort in cohorts:
+        for above, step in zip((None, *_ATTRITION_CHAIN), _ATTRITION_CHAIN, strict=False):
+            parent[node(cohort, step)] = None if above is None else node(cohort, above)
+        for whole, parts in _ATTRITION_SPLIT.items():
+            splits[node(cohort, whole)] = tuple(node(cohort, p) for p in parts)
+            parent.update(dict.fromkeys(splits[node(cohort, whole)], node(cohort, whole)))
+    flow = Flow(parent, splits)
+    nodes = {node(c, step): (c, step) for c in cohorts for step in steps}
+    total = {n: count.get((c, step, "all"), 0) for n, (c, step) in nodes.items()}
+    columns = {s: {n: count.get((c, step, s), 0) for n, (c, step) in nodes.items()} for s in sites}
+    hidden_total, hidden_cells = mask_table(total, columns, flow, limit)
+    return {
+        (c, step, site): masked(
+            count.get((c, step, site), 0),
+            node(c, step) in hidden_total if site == "all" else (site, node(c, step)) in hidden_cells,
+        )
+        for c in cohorts
+        for step in steps
+        for site in ["all", *sites]
+    }
 
 
 def _read_feature_counts(warehouse: Path) -> dict[tuple[str, str], dict[str, int]]:

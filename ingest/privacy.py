@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping
+from typing import TypeVar
+
+from ingest.cell_suppression import Flow, mask_table
 
 DEFAULT_THRESHOLD = 10
+K = TypeVar("K")
 
 
 def suppression_threshold() -> int:
@@ -24,34 +28,36 @@ def suppress(count: int | None, threshold: int | None = None) -> str:
     return f"{count:,}"
 
 
-COMPLEMENTARY_MASK = "*"  # a count hidden only so that a small one cannot be recovered by subtraction
+MASK = "*"  # a hidden cell of a table whose counts add up (see ingest/cell_suppression.py)
 
 
-def suppress_with_total(
-    total: int, parts: Sequence[int], threshold: int | None = None
-) -> tuple[str, list[str]]:
-    """Format a total and the parts that add up to it (a row of sites beside its 'all' column) so that no
-    hidden count can be recovered by subtraction.
-
-    Counts 1..threshold print as '<threshold+1'. If the hidden parts together come to 1..threshold, the total
-    minus the shown parts would give that small count away, so the smallest shown non-zero parts are hidden
-    too, printed as '*' (complementary suppression), until the hidden parts add up to more than the threshold
-    or nothing is left to hide. Zeros stay visible: they reveal no patient.
-    """
+def mask_note(threshold: int | None = None) -> str:
+    """The caption under a table that holds MASK cells."""
     limit = suppression_threshold() if threshold is None else threshold
-    small = [0 < p <= limit for p in parts]
-    hidden = list(small)
+    return (
+        f"{MASK} hidden: a count from 1 to {limit}, or a count hidden so that one from 1 to {limit} "
+        "cannot be worked out from the others"
+    )
 
-    def hidden_sum() -> int:
-        return sum(p for p, h in zip(parts, hidden, strict=True) if h)
 
-    while 0 < hidden_sum() <= limit:
-        shown = [i for i, p in enumerate(parts) if p > 0 and not hidden[i]]
-        if not shown:
-            break  # every non-zero part is hidden: the total is then small too, and suppress() hides it
-        hidden[min(shown, key=lambda i: (parts[i], i))] = True
-    cells = [
-        suppress(p, limit) if is_small else COMPLEMENTARY_MASK if h else f"{p:,}"
-        for p, is_small, h in zip(parts, small, hidden, strict=True)
-    ]
-    return suppress(total, limit), cells
+def masked(count: int, hidden: bool) -> str:
+    """A cell of such a table: MASK when hidden, else the exact count."""
+    return MASK if hidden else f"{count:,}"
+
+
+def suppress_subset(total: int, part: int, threshold: int | None = None) -> str:
+    """A count printed beside a shown total it is part of (positives of a test set): the rest of the total
+    is known by subtraction, so a rest of 1..threshold prints as 'all but <threshold+1'."""
+    limit = suppression_threshold() if threshold is None else threshold
+    if 0 < total - part <= limit and part > limit:
+        return f"all but {suppress(total - part, limit)}"
+    return suppress(part, limit)
+
+
+def suppress_parts(total: int, parts: Mapping[K, int], threshold: int | None = None) -> dict[K, str]:
+    """Counts that add up to a shown total (cluster sizes): masked together so that none from 1 to the
+    threshold can be found by subtraction (ingest/cell_suppression.py); hidden ones print as MASK."""
+    limit = suppression_threshold() if threshold is None else threshold
+    columns = {key: {"n": n} for key, n in parts.items()}
+    _, hidden = mask_table({"n": total}, columns, Flow.flat(["n"]), limit, total_public=True)
+    return {key: masked(n, (key, "n") in hidden) for key, n in parts.items()}

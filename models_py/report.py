@@ -17,7 +17,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from sklearn.metrics import precision_recall_curve, roc_curve  # noqa: E402
 
-from ingest.privacy import COMPLEMENTARY_MASK, suppress_with_total  # noqa: E402
+from ingest.cell_suppression import Flow, mask_table  # noqa: E402
+from ingest.privacy import mask_note, masked, suppress, suppression_threshold  # noqa: E402
 from models_py.evaluate import mask_count  # noqa: E402
 
 MODEL_LABELS = {
@@ -178,6 +179,17 @@ def significant_winner(comparisons: pd.DataFrame, test_set: str, metric: str, a:
     return a if rows["mean_difference"].iloc[0] > 0 else b
 
 
+def prevalence_cell(n: int, n_positive: int) -> str:
+    """Prevalence beside N would give a small class's count away (N x prevalence), so a class of 1 to 10
+    patients prints as that suppressed count instead."""
+    limit = suppression_threshold()
+    if 0 < n_positive <= limit:
+        return f"{suppress(n_positive)} positive"
+    if 0 < n - n_positive <= limit:
+        return f"{suppress(n - n_positive)} negative"
+    return f"{n_positive / n:.3f}" if n else "n/a"
+
+
 def performance_table(
     metrics: pd.DataFrame,
     comparisons: pd.DataFrame,
@@ -191,7 +203,7 @@ def performance_table(
     head = [first_column, "Prevalence", "N", "Model"] + [name for _, name in TABLE_METRICS]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, counts in test_sets.items():
-        prevalence = counts["n_positive"] / counts["n"] if counts["n"] else float("nan")
+        prevalence = prevalence_cell(counts["n"], counts["n_positive"])
         for i, model in enumerate(models):
             cells = []
             for metric, _ in TABLE_METRICS:
@@ -199,9 +211,7 @@ def performance_table(
                 star = "*" if significant_winner(comparisons, name, metric, *pair) == model else ""
                 cells.append(f"{mean:.3f} ± {sd:.3f}{star}")
             lead = (
-                [first_value.get(name, name), f"{prevalence:.3f}", mask_count(counts["n"])]
-                if i == 0
-                else ["", "", ""]
+                [first_value.get(name, name), prevalence, mask_count(counts["n"])] if i == 0 else ["", "", ""]
             )
             lines.append("| " + " | ".join(lead + [label(model)] + cells) + " |")
     return "\n".join(lines)
@@ -238,27 +248,32 @@ def calibration_table(metrics: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+_SUBGROUP_FLOW = Flow.chain(["n", "n_positive"])  # positives are a subset of the group
+
+
 def subgroup_table(subgroups: pd.DataFrame) -> str:
-    """Subgroup AUCs with their counts; an attribute's groups add up to the test set, so small counts are
-    hidden with complementary suppression (a group's count cannot be found by subtraction)."""
+    """Subgroup AUCs with their counts. An attribute's groups add up to the test set (whose counts the
+    report prints), and a group's negatives are its N minus its positives, so cells are masked together
+    (ingest/cell_suppression.py): no count from 1 to 10 can be worked out by subtraction."""
     lines = [
         "| Test set | Model | Attribute | Group | N | Positives | AUC |",
         "|---|---|---|---|---|---|---|",
     ]
     masked_any = False
     for _, block in subgroups.groupby(["test_set", "model", "attribute"], sort=False):
-        _, n_cells = suppress_with_total(int(block["n"].sum()), block["n"].astype(int).tolist())
-        _, pos_cells = suppress_with_total(
-            int(block["n_positive"].sum()), block["n_positive"].astype(int).tolist()
-        )
-        masked_any = masked_any or COMPLEMENTARY_MASK in n_cells + pos_cells
-        for r, n, pos in zip(block.itertuples(), n_cells, pos_cells, strict=True):
+        columns = {r.group: {"n": int(r.n), "n_positive": int(r.n_positive)} for r in block.itertuples()}
+        total = {row: sum(c[row] for c in columns.values()) for row in ("n", "n_positive")}
+        _, hidden = mask_table(total, columns, _SUBGROUP_FLOW, suppression_threshold(), total_public=True)
+        masked_any = masked_any or bool(hidden)
+        for r in block.itertuples():
+            n = masked(int(r.n), (r.group, "n") in hidden)
+            pos = masked(int(r.n_positive), (r.group, "n_positive") in hidden)
             auc = "n/a (one class)" if np.isnan(r.auc) else f"{r.auc:.3f}"
             lines.append(
                 f"| {r.test_set} | {label(r.model)} | {r.attribute} | {r.group} | {n} | {pos} | {auc} |"
             )
     if masked_any:
-        lines += ["", f"{COMPLEMENTARY_MASK} hidden so that a small count cannot be found by subtraction."]
+        lines += ["", mask_note() + "."]
     return "\n".join(lines)
 
 

@@ -1,43 +1,10 @@
-"""Complementary suppression: a total beside its parts must not give a hidden small count away."""
+"""The printed tables whose counts add up hide together what subtraction would give away (the masking
+rules themselves are audited in tests/test_cell_suppression.py)."""
 
 from __future__ import annotations
 
-from hypothesis import given
-from hypothesis import strategies as st
-
 from ingest.build import AttritionRow, BuildResult
-from ingest.privacy import COMPLEMENTARY_MASK, suppress_with_total
-
-
-def test_one_small_site_hides_the_next_smallest_too():
-    total, cells = suppress_with_total(130, [5, 25, 100])
-    assert total == "130"
-    assert cells == ["<11", COMPLEMENTARY_MASK, "100"]
-
-
-def test_hidden_parts_adding_up_past_the_threshold_need_no_complement():
-    assert suppress_with_total(110, [6, 7, 97]) == ("110", ["<11", "<11", "97"])
-
-
-def test_nothing_to_hide_shows_everything_and_zeros_stay():
-    assert suppress_with_total(150, [0, 50, 100]) == ("150", ["0", "50", "100"])
-
-
-def test_threshold_zero_disables_suppression():
-    assert suppress_with_total(13, [3, 10], threshold=0) == ("13", ["3", "10"])
-
-
-@given(st.lists(st.integers(min_value=0, max_value=60), min_size=1, max_size=6))
-def test_no_small_count_can_be_recovered_by_subtraction(parts):
-    total_text, cells = suppress_with_total(sum(parts), parts)
-    shown = [p for p, c in zip(parts, cells, strict=True) if c not in ("<11", COMPLEMENTARY_MASK)]
-    hidden = [p for p, c in zip(parts, cells, strict=True) if c in ("<11", COMPLEMENTARY_MASK)]
-    for p, c in zip(parts, cells, strict=True):
-        if 0 < p <= 10:
-            assert c == "<11"  # every small count is hidden
-    if total_text != "<11" and hidden:
-        # what subtraction recovers is the hidden parts' sum; it must not itself be a small count
-        assert not 0 < sum(parts) - sum(shown) <= 10
+from ingest.privacy import MASK
 
 
 def _build_result(rows):
@@ -46,18 +13,76 @@ def _build_result(rows):
     )  # type: ignore[arg-type]
 
 
-def test_attrition_table_applies_complementary_suppression():
+def _printed(result: BuildResult) -> str:
     from rich.console import Console
 
-    rows = [
-        AttritionRow("cohort_x", site, 1, "index image", n)
-        for site, n in (("all", 130), ("A", 5), ("B", 25), ("C", 100))
-    ]
-    console = Console(width=120, record=True)
-    console.print(_build_result(rows).to_rich())
-    text = " ".join(console.export_text().split())  # the caption wraps
-    assert "<11" in text and COMPLEMENTARY_MASK in text and "cannot be found by subtraction" in text
-    assert " 25 " not in text and " 5 " not in text
+    console = Console(width=160, record=True)
+    console.print(result.to_rich())
+    return console.export_text()
+
+
+def _attrition(counts: dict[tuple[str, int], list[int]], sites=("A", "B", "C")) -> list[AttritionRow]:
+    """Rows for both cohorts from {(cohort, step): [count per site]}; 'all' is their sum."""
+    rows = []
+    for (cohort, step), per_site in counts.items():
+        rows.append(AttritionRow(cohort, "all", step, f"step {step}", sum(per_site)))
+        rows += [
+            AttritionRow(cohort, s, step, f"step {step}", n) for s, n in zip(sites, per_site, strict=True)
+        ]
+    return rows
+
+
+def _cells(text: str, cohort: str) -> dict[int, list[str]]:
+    """Step number -> printed cells (all, A, B, C) of one cohort's table."""
+    table = text.split(f"attrition: {cohort}")[1].split("attrition:")[0]
+    cells = {}
+    for line in table.splitlines():
+        fields = [f.strip() for f in line.split("│")]
+        if len(fields) > 3 and fields[1].isdigit():
+            cells[int(fields[1])] = fields[3:-1]
+    return cells
+
+
+def _both_cohorts(shared, early, late):
+    counts = {(c, step): v for c in ("early", "late") for step, v in shared.items()}
+    counts |= {("early", step): v for step, v in early.items()}
+    return counts | {("late", step): v for step, v in late.items()}
+
+
+def test_attrition_hides_the_step_above_one_that_removed_few_patients_in_both_cohorts():
+    # site B loses 7 patients at step 2 and, in the late cohort only, 5 at step 5
+    shared = {1: [300, 100, 50], 2: [300, 93, 50], 3: [280, 80, 40], 4: [250, 70, 30]}
+    early = {5: [200, 60, 30], 6: [50, 30, 15], 7: [150, 30, 15]}
+    late = {5: [250, 65, 30], 6: [100, 30, 15], 7: [150, 35, 15]}
+    text = _printed(_build_result(_attrition(_both_cohorts(shared, early, late))))
+    early_cells, late_cells = _cells(text, "early"), _cells(text, "late")
+    for cells in (early_cells, late_cells):  # the shared steps print the same in both tables
+        assert cells[1][0] == MASK and cells[4][0] == MASK
+        assert cells[2][0] == "443" and cells[3][0] == "400"
+        assert all(cells[step][2] == MASK for step in range(1, 8))  # site B, hidden whole
+        assert [cells[step][1] for step in range(1, 5)] == ["300", "300", "280", "250"]  # site A
+    assert early_cells[5][0] == "290" and late_cells[5][0] == "345"  # the final cohorts stay visible
+    assert "cannot be worked out" in " ".join(text.split())
+    assert "<11" not in text
+
+
+def test_a_small_positive_count_hides_its_negatives_and_a_complement_site():
+    shared = {1: [300, 200, 100], 2: [280, 180, 90], 3: [250, 160, 80], 4: [220, 140, 70]}
+    early = {5: [200, 120, 50], 6: [4, 40, 20], 7: [196, 80, 30]}
+    late = {5: [180, 100, 40], 6: [50, 40, 20], 7: [130, 60, 20]}
+    text = _printed(_build_result(_attrition(_both_cohorts(shared, early, late))))
+    cells = _cells(text, "early")
+    assert all(cells[step][1] == MASK and cells[step][3] == MASK for step in range(1, 8))  # A and C
+    assert [cells[step][2] for step in (5, 6, 7)] == ["120", "40", "80"]  # B
+    assert [cells[step][0] for step in (5, 6, 7)] == ["370", "64", "306"]
+
+
+def test_threshold_zero_prints_every_count(monkeypatch):
+    monkeypatch.setenv("LUMBAR_SUPPRESS_BELOW", "0")
+    shared = {1: [300, 200, 100], 2: [295, 180, 90], 3: [250, 160, 80], 4: [220, 140, 70]}
+    final = {5: [200, 120, 50], 6: [4, 40, 20], 7: [196, 80, 30]}
+    text = _printed(_build_result(_attrition(_both_cohorts(shared, final, final))))
+    assert MASK not in text and " 4 " in text and "196" in text and "295" in text
 
 
 def test_subgroup_table_hides_a_group_that_subtraction_would_reveal():
@@ -79,6 +104,53 @@ def test_subgroup_table_hides_a_group_that_subtraction_would_reveal():
     )
     text = subgroup_table(subgroups)
     rows = {line.split("|")[4].strip(): line for line in text.splitlines() if line.startswith("| test")}
-    assert "| <11 |" in rows["asian"]
-    assert "| * | * |" in rows["black"]  # 40 and 12 hidden as complements of the small group
+    assert "| * | * |" in rows["asian"]  # 4 patients, 1 positive
+    assert "| * | * |" in rows["black"]  # hidden as complements of the small group
     assert "| 400 | 30 |" in rows["white"]
+    assert "cannot be worked out" in text
+
+
+def test_subgroup_table_hides_a_group_with_few_negatives():
+    import numpy as np
+    import pandas as pd
+
+    from models_py.report import subgroup_table
+
+    subgroups = pd.DataFrame(
+        {
+            "test_set": "test",
+            "model": "lasso",
+            "attribute": "sex",
+            "group": ["female", "male"],
+            "n": [300, 200],
+            "n_positive": [40, 195],  # 5 men without the outcome
+            "auc": [0.7, np.nan],
+        }
+    )
+    text = subgroup_table(subgroups)
+    assert "195" not in text and "| 200 |" not in text
+
+
+def test_prevalence_beside_n_does_not_give_a_small_class_away():
+    from models_py.report import prevalence_cell
+
+    assert prevalence_cell(500, 5) == "<11 positive"
+    assert prevalence_cell(500, 495) == "<11 negative"
+    assert prevalence_cell(500, 100) == "0.200"
+    assert prevalence_cell(0, 0) == "n/a"
+
+
+def test_a_part_beside_its_total_hides_a_small_rest():
+    from ingest.privacy import suppress_subset
+
+    assert suppress_subset(500, 495) == "all but <11"
+    assert suppress_subset(500, 5) == "<11"
+    assert suppress_subset(500, 100) == "100"
+    assert suppress_subset(8, 3) == "<11"  # the part is small itself
+
+
+def test_parts_beside_their_total_are_masked_together():
+    from ingest.privacy import suppress_parts
+
+    assert suppress_parts(130, {"a": 5, "b": 25, "c": 100}) == {"a": MASK, "b": MASK, "c": "100"}
+    assert suppress_parts(130, {"a": 30, "b": 100}) == {"a": "30", "b": "100"}

@@ -47,6 +47,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 
+from ingest.privacy import suppress_subset
 from models_py import evaluate as ev
 from models_py import report as rp
 from models_py.errors import UserInputError
@@ -494,9 +495,11 @@ def _report(summary: dict, results: dict[str, pd.DataFrame]) -> str:
     lines = [
         "# Injection response: >= 50 % leg-pain relief 2 months after TFESI",
         "",
-        f"Training patients: {ev.mask_count(train['n'])} (good outcome: {ev.mask_count(train['n_positive'])}); "
+        f"Training patients: {ev.mask_count(train['n'])} "
+        f"(good outcome: {suppress_subset(train['n'], train['n_positive'])}); "
         f"test patients: {ev.mask_count(test_sets['test']['n'])} "
-        f"(good outcome: {ev.mask_count(test_sets['test']['n_positive'])}). Seed {cfg['seed']}; "
+        f"(good outcome: {suppress_subset(test_sets['test']['n'], test_sets['test']['n_positive'])}). "
+        f"Seed {cfg['seed']}; "
         f"{cfg['n_bootstrap']} bootstrap resamples of the test rows; device {summary['device']}.",
         "",
         "Models (fitted on training rows only):",
@@ -617,7 +620,7 @@ def summary_table(run_dir: Path) -> Table:
     test = summary["evaluation"]["test_sets"]["test"]
     table = Table(
         title=f"Injection response (>= 50 % relief): test N = {ev.mask_count(test['n'])}, "
-        f"good outcome = {ev.mask_count(test['n_positive'])}"
+        f"good outcome = {suppress_subset(test['n'], test['n_positive'])}"
     )
     for col in ("Model", "AUC", "95 % CI", "AUPRC", "Balanced accuracy", "Brier"):
         table.add_column(col, justify="left" if col == "Model" else "right")

@@ -52,6 +52,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
+from ingest.privacy import MASK, mask_note, suppress_parts, suppress_subset
 from models_py import report as rp
 from models_py.errors import UserInputError
 from models_py.evaluate import mask_count
@@ -238,10 +239,10 @@ def train_stratification(
     console = Console(stderr=True, quiet=not progress)
     people = load_features(marts_dir)
     frame, digest = people.frame, people.sha256
+    clustered = suppress_subset(people.n_total, len(frame))
     console.print(
-        f"[bold]stratification[/]: {mask_count(len(frame))} of {mask_count(people.n_total)} participants "
-        f"clustered ({mask_count(people.n_imputed)} with imputed inputs, "
-        f"{mask_count(sum(people.excluded.values()))} not eligible)"
+        f"[bold]stratification[/]: {clustered} of {mask_count(people.n_total)} participants "
+        f"clustered ({suppress_subset(len(frame), people.n_imputed)} with imputed inputs)"
     )
     X = frame[list(CLUSTER_FEATURES)].to_numpy(float)
     known = frame["persistent_bothersome_lbp"].notna().to_numpy()
@@ -421,20 +422,24 @@ def _plot_decision_curves(curves: pd.DataFrame, path: Path) -> None:
 
 def _report(summary: dict, k_table: pd.DataFrame, profiles: pd.DataFrame, curves: pd.DataFrame) -> str:
     names = summary["cluster_names"]
-    sizes = ", ".join(
-        f"cluster {c} ({names[c]}): {mask_count(n)}" for c, n in summary["cluster_sizes"].items()
+    size_text = suppress_parts(summary["n_clustered"], summary["cluster_sizes"])
+    sizes = ", ".join(f"cluster {c} ({names[c]}): {size_text[c]}" for c in summary["cluster_sizes"])
+    # the clustered and the excluded (by reason) add up to the participants
+    flow = suppress_parts(
+        summary["n_participants"], {"clustered": summary["n_clustered"], **summary["excluded"]}
     )
     picks = curves[curves["threshold"].round(2).isin([0.1, 0.2, 0.3, 0.4, 0.5])]
     wide = picks.pivot(index="threshold", columns="strategy", values="net_benefit").reset_index()
     lines = [
         "# Multimodal LBP stratification",
         "",
-        f"Participants: {mask_count(summary['n_participants'])}; clustered: {mask_count(summary['n_clustered'])}, "
-        f"of whom {mask_count(summary['n_imputed'])} had at least one blank input imputed (10 nearest "
-        "neighbours on the other inputs, fitted without outcome); decision curves on the "
-        f"{mask_count(summary['n_outcome_known'])} with a known outcome.",
-        *(f"Not clustered, {reason}: {mask_count(n)}." for reason, n in summary["excluded"].items() if n),
+        f"Participants: {mask_count(summary['n_participants'])}; clustered: {flow['clustered']}, "
+        f"of whom {suppress_subset(summary['n_clustered'], summary['n_imputed'])} had at least one blank "
+        "input imputed (10 nearest neighbours on the other inputs, fitted without outcome); decision curves "
+        f"on the {suppress_subset(summary['n_clustered'], summary['n_outcome_known'])} with a known outcome.",
+        *(f"Not clustered, {reason}: {flow[reason]}." for reason, n in summary["excluded"].items() if n),
         f"Chosen k = {summary['k']} ({summary['k_rule']}). {sizes}.",
+        *([mask_note() + "."] if MASK in [*size_text.values(), *flow.values()] else []),
     ]
     if summary["ari_vs_truth"] is not None:
         lines.append(f"Adjusted Rand index against the planted subgroups: {summary['ari_vs_truth']:.3f}.")
@@ -498,8 +503,9 @@ def summary_table(run_dir: Path) -> Table:
     table = Table(title=f"Stratification: k = {summary['k']}")
     table.add_column("Item")
     table.add_column("Value", justify="right")
-    for c, n in summary["cluster_sizes"].items():
-        table.add_row(f"cluster {c} ({summary['cluster_names'][c]})", mask_count(n))
+    size_text = suppress_parts(summary["n_clustered"], summary["cluster_sizes"])
+    for c in summary["cluster_sizes"]:
+        table.add_row(f"cluster {c} ({summary['cluster_names'][c]})", size_text[c])
     for name, acc in summary["accuracy"].items():
         table.add_row(f"accuracy, {name}", f"{acc['mean']:.3f} ± {acc['sd']:.3f}")
     if summary["ari_vs_truth"] is not None:
