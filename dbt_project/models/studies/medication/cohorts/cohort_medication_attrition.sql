@@ -2,8 +2,8 @@
   Patients remaining after each selection step of the medication cohort, per site ('all' = every site)
   (004_8aea355467337d34.txt, Fig. 1(a)), then the outcome class counts of the final cohort. kind = 'step' rows
   are sequential; kind = 'exclusion' rows count each exclusion group among patients who passed steps 1-4 (the
-  groups overlap, so they do not sum to the step-5/6 drop, as in the paper's figure). Exact counts; reports mask
-  1..10 as "<11".
+  groups overlap, so they do not sum to the step-5/6 drop, as in the paper's figure). Exact counts, for analysts
+  in the secure environment: steps, sites and classes are related, so mask them together before publishing.
 #}
 {%- set red_flags = 'has_prior_fracture or has_prior_cancer or has_prior_infection or has_prior_trauma or has_prior_stroke' -%}
 {%- set base = "in_index_range and age_at_index >= " ~ var('medication_minimum_age') ~ " and has_lbp_code" -%}

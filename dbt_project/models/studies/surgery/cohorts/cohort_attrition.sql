@@ -1,7 +1,8 @@
 {#
   Patients remaining after each selection step of the surgery cohorts, per cohort (early / late) and site
   ('all' = every site), followed by the positive and negative counts of the final cohort.
-  Counts are exact; reports that print them mask 1..10 as "<11".
+  Counts are exact; `lumbar build` prints them masked so that no count from 1 to 10 can be read or worked out
+  by subtraction between steps or sites (ingest/cell_suppression.py).
 #}
 {%- set not_prior = 'not has_prior_decompression' if var('surgery_exclude_prior_decompression') else 'true' -%}
 {%- set steps = [
