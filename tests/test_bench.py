@@ -16,7 +16,7 @@ from bench.baselines import pandas_surgery as ps
 from bench.compare import compare_frames
 from bench.dbt_timings import read_run_results
 from bench.floor import floor_sql
-from bench.run import parse_scales
+from bench.run import Settings, parse_scales
 from bench.stages import StageError, run_stage
 from ingest.errors import LumbarError
 
@@ -162,6 +162,21 @@ def test_render_names_missed_targets_and_passes() -> None:
     )
     assert "**MISS**" in memory_row
     assert "int_slow" in text  # the profile of where the build's time goes
+
+
+def test_larger_scales_time_a_shorter_lasso_search_and_say_so() -> None:
+    settings = Settings(seed=1, train=True, baseline=True, lasso_repeats=50, mdl_epochs=2)
+    assert settings.lasso_repeats_at(250_000) == 50
+    assert settings.lasso_repeats_at(1_000_000) == 5
+    assert (
+        Settings(seed=1, train=True, baseline=True, lasso_repeats=2, mdl_epochs=1).lasso_repeats_at(10**6)
+        == 2
+    )
+    r = _result(1_000_000, load=10, build=30, floor=5, pandas=400)
+    timing = {"lasso_repeats": 5, "lasso_selection_s": 120.0, "n_train": 25_000}
+    r["stages"].append({"stage": "train", "wall_s": 200.0, "peak_rss_bytes": 1, "details": timing})
+    text = report.render([r])
+    assert "ran 5 repeats of the paper's 50" in text and "≈ 1,200 s (estimate, not measured)" in text
 
 
 def test_a_quick_report_judges_nothing() -> None:
