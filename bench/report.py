@@ -241,9 +241,8 @@ def _load_line(results: list[dict[str, Any]]) -> str:
     runs = "- Each stage is timed once, except the single-scan floor (the median of three runs; older results: one)."
     if not known:
         return f"{runs} The machine's load was not recorded for these results."
-    return f"{runs} 1-minute load average when each scale's run began: " + "; ".join(
-        f"{n:,} patients {load:.2f}" for n, load in known
-    )
+    loads = "; ".join(f"{n:,} patients {load:.2f}" for n, load in known)
+    return f"{runs} 1-minute load average when each scale's run began: {loads}."
 
 
 def _datasets_section(results: list[dict[str, Any]]) -> list[str]:
