@@ -226,6 +226,23 @@ def test_small_counts_are_suppressed_in_the_printed_report(tmp_path: Path):
     assert " 7 " not in text and " 5 " not in text
 
 
+def test_a_few_rejects_cannot_be_found_by_subtraction(tmp_path: Path):
+    report = LoadReport(tmp_path / "w.duckdb", 1)
+    report.sources.append(load_module.SourceLoad("diagnoses", "d.csv", "h", 500, 495, 5))
+    report.reject_reasons[("diagnoses", "dx_date: in the future")] = 3
+    report.reject_reasons[("diagnoses", "code: blank")] = 2
+    report.sources.append(load_module.SourceLoad("procedures", "p.csv", "h", 900, 600, 300))
+    report.reject_reasons[("procedures", "proc_date: in the future")] = 296
+    report.reject_reasons[("procedures", "code: blank")] = 4
+    console = Console(record=True, width=200, file=open(os.devnull, "w"))  # noqa: SIM115
+    console.print(report.to_rich_table())
+    text = console.export_text()
+    assert "all but <11" in text and "495" not in text  # 500 read - 495 loaded = 5 rejected
+    assert "296" not in text  # 300 rejected - 296 = 4 blank codes
+    assert "cannot be worked out" in " ".join(text.split())  # the caption wraps
+    assert "600" in text and "300" in text
+
+
 def _arrow_patients() -> pa.Table:
     return pa.table(
         {

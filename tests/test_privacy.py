@@ -154,3 +154,9 @@ def test_parts_beside_their_total_are_masked_together():
 
     assert suppress_parts(130, {"a": 5, "b": 25, "c": 100}) == {"a": MASK, "b": MASK, "c": "100"}
     assert suppress_parts(130, {"a": 30, "b": 100}) == {"a": "30", "b": "100"}
+
+
+def test_attrition_with_unknown_steps_is_not_printed_rather_than_masked_wrongly():
+    rows = [AttritionRow("early", "all", step, f"step {step}", 100 - step) for step in range(1, 9)]
+    text = _printed(_build_result(rows))
+    assert "attrition not printed" in text and "92" not in text

@@ -13,7 +13,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from ingest.privacy import suppress
+from ingest.privacy import MASK, mask_note, suppress, suppress_parts, suppress_subset
 
 
 @dataclass
@@ -85,7 +85,8 @@ class LoadReport:
                     s.table,
                     Path(s.source_file).name,
                     suppress(s.rows_read),
-                    suppress(s.rows_loaded),
+                    # read = loaded + rejected: a few rejects must not be found by subtraction
+                    suppress_subset(s.rows_read, s.rows_loaded),
                     suppress(s.rows_rejected),
                     note,
                 )
@@ -98,8 +99,17 @@ class LoadReport:
         table.add_column("table")
         table.add_column("reason")
         table.add_column("rows", justify="right")
-        for (name, reason), n in sorted(self.reject_reasons.items(), key=lambda kv: (kv[0][0], -kv[1])):
-            table.add_row(name, reason, suppress(n))
+        # each rejected row has one reason (the first problem found), so a table's reasons add up to its
+        # rejects: masked together, so that a small one cannot be found by subtraction
+        masked_any = False
+        for name in sorted({name for name, _ in self.reject_reasons}):
+            reasons = {r: n for (t, r), n in self.reject_reasons.items() if t == name}
+            cells = suppress_parts(sum(reasons.values()), reasons)
+            masked_any = masked_any or MASK in cells.values()
+            for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1]):
+                table.add_row(name, reason, cells[reason] if len(reasons) > 1 else suppress(n))
+        if masked_any:
+            table.caption = mask_note()
         return table
 
     def to_rich_table(self) -> RenderableType:

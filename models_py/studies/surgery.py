@@ -40,6 +40,7 @@ from rich.console import Console
 from rich.table import Table
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from ingest.privacy import suppress_subset
 from models_py import evaluate as ev
 from models_py import report as rp
 from models_py.errors import UserInputError
@@ -532,14 +533,15 @@ def _report_markdown(config: dict, results: dict[str, pd.DataFrame], fitted: dic
     main_models = [m for m in ("mdl", "lasso") if m in models] + [
         m for m in models if m not in ("mdl", "lasso")
     ]
+    train = config["evaluation"]["train"]
     lines = [
         f"# Surgery prediction: {task} surgery, {protocol} evaluation",
         "",
         f"Seed {config['seed']}; grid `{config['grid']}` ({config['mdl_grid']['notes']}); "
         f"{config['n_bootstrap']} bootstrap resamples of each test set; LASSO lambda from "
         f"{config['lasso_repeats']} repeats of 5-fold CV.",
-        f"Training patients: {ev.mask_count(config['evaluation']['train']['n'])} "
-        f"(positives: {ev.mask_count(config['evaluation']['train']['n_positive'])}).",
+        f"Training patients: {ev.mask_count(train['n'])} "
+        f"(positives: {suppress_subset(train['n'], train['n_positive'])}).",
         "",
         "How the decision threshold is chosen (recall, specificity, balanced accuracy, precision, F1): "
         "LASSO models predict positive at probability >= 0.5 on balanced-class-weight probabilities, as in "
@@ -622,7 +624,7 @@ def summary_table(run_dir: Path) -> Table:
     for col in ("Test set", "Prevalence", "N", "Model", *(name for _, name in rp.TABLE_METRICS[:6])):
         table.add_column(col, justify="left" if col in ("Test set", "Model") else "right")
     for name, counts in test_sets.items():
-        prevalence = counts["n_positive"] / counts["n"] if counts["n"] else float("nan")
+        prevalence = rp.prevalence_cell(counts["n"], counts["n_positive"])
         for i, model in enumerate(models):
             cells = []
             for metric, _ in rp.TABLE_METRICS[:6]:
@@ -631,6 +633,6 @@ def summary_table(run_dir: Path) -> Table:
                     "*" if rp.significant_winner(comparisons, name, metric, "mdl", "lasso") == model else ""
                 )
                 cells.append(f"{mean:.3f} ± {sd:.3f}{star}")
-            lead = [name, f"{prevalence:.3f}", ev.mask_count(counts["n"])] if i == 0 else ["", "", ""]
+            lead = [name, prevalence, ev.mask_count(counts["n"])] if i == 0 else ["", "", ""]
             table.add_row(*lead, rp.label(model), *cells)
     return table
