@@ -10,8 +10,9 @@ The rules, each of which keeps any patient count between 1 and the threshold fro
 - In one column: a small cell is hidden; a row shown next to its nearest shown ancestor row must differ
   from it by 0 or by more than the threshold (otherwise the ancestor is hidden, so the final rows of a flow
   stay visible); when a row is split into parts and any of them is hidden, every non-zero part is hidden.
-- Across columns: a column that needed any hiding is hidden whole, and so is the smallest other column
-  until the hidden columns' sum (the total minus the shown columns) passes the one-column rules itself.
+- Across columns: a row the total column hides is hidden in every column, and each column is then judged
+  by the one-column rules on the rows left. A column that fails them is hidden whole, and so is the
+  smallest other column until the hidden columns' sum (the total minus the shown columns) passes too.
 
 Hidden cells all print the same mask: telling a small cell ("<11") from a complementary one would let a
 reader narrow a hidden count (a complementary cell is then known to be 0 or above the threshold).
@@ -119,20 +120,20 @@ def mask_table(
     here and the columns are protected against it."""
     if limit <= 0:
         return set(), set()
-    hidden_total = set() if total_public else column_hidden(total, flow, limit)
-    whole_hidden = {c for c, values in columns.items() if column_hidden(values, flow, limit)}
+    # a row the total hides is hidden in every column: no sum of columns can then give it back, and each
+    # column is judged on the rows left (hiding a step merges the gaps on either side of it)
+    hidden_rows = set() if total_public else column_hidden(total, flow, limit)
+    rows = [row for row in total if row not in hidden_rows]
+    whole_hidden = {
+        c for c, values in columns.items() if column_leaks({r: values[r] for r in rows}, flow, limit)
+    }
     # smallest columns first, so that the columns hidden as complements hide as few patients as possible
     by_size = sorted(columns, key=lambda c: (sum(columns[c].values()), str(c)))
-    while len(whole_hidden) < len(columns):
+    while whole_hidden and len(whole_hidden) < len(columns):
         shown = [c for c in columns if c not in whole_hidden]
-        rest = {
-            row: n - sum(columns[c][row] for c in shown)
-            for row, n in total.items()
-            if row not in hidden_total
-        }
-        if whole_hidden and not column_leaks(rest, flow, limit):
+        rest = {row: total[row] - sum(columns[c][row] for c in shown) for row in rows}
+        if not column_leaks(rest, flow, limit):
             break
-        if not whole_hidden and not hidden_total:
-            break  # every cell shown, each column already passed the one-column rules on its own
         whole_hidden.add(next(c for c in by_size if c not in whole_hidden))
-    return hidden_total, {(c, row) for c in whole_hidden for row in columns[c]}
+    hidden = {(c, row) for c in columns for row in hidden_rows}
+    return hidden_rows, hidden | {(c, row) for c in whole_hidden for row in columns[c]}
