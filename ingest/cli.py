@@ -18,6 +18,7 @@ from rich.console import Console
 
 from ingest.errors import LumbarError
 from ingest.paths import default_marts_dir, default_warehouse
+from ingest.privacy import suppression_threshold
 
 app = typer.Typer(
     name="lumbar",
@@ -53,6 +54,7 @@ def user_errors(fn: F) -> F:
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
+            suppression_threshold()  # a bad $LUMBAR_SUPPRESS_BELOW fails now, not after hours of training
             return fn(*args, **kwargs)
         except LumbarError as exc:
             err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)

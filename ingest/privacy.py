@@ -7,15 +7,26 @@ from collections.abc import Mapping
 from typing import TypeVar
 
 from ingest.cell_suppression import Flow, mask_table
+from ingest.errors import LumbarError
 
 DEFAULT_THRESHOLD = 10
 K = TypeVar("K")
 
 
 def suppression_threshold() -> int:
-    """Counts from 1 to this value are hidden; $LUMBAR_SUPPRESS_BELOW overrides (0 disables)."""
+    """Counts from 1 to this value are hidden; $LUMBAR_SUPPRESS_BELOW overrides (0 disables).
+
+    A value that is not a whole number is an error, not the default: a typo must not leave a researcher
+    believing their own threshold was applied.
+    """
     raw = os.environ.get("LUMBAR_SUPPRESS_BELOW")
-    return int(raw) if raw and raw.isdigit() else DEFAULT_THRESHOLD
+    if raw is None or not raw.strip():
+        return DEFAULT_THRESHOLD
+    if not raw.strip().isdecimal():
+        raise LumbarError(
+            f"LUMBAR_SUPPRESS_BELOW must be a whole number of patients (0 turns suppression off), not {raw!r}"
+        )
+    return int(raw.strip())
 
 
 def suppress(count: int | None, threshold: int | None = None) -> str:

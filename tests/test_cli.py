@@ -30,3 +30,30 @@ def test_suppress_small_counts():
     assert suppress(12345) == "12,345"
     assert suppress(3, threshold=5) == "<6"
     assert suppress(3, threshold=0) == "3"
+
+
+def test_a_bad_suppression_threshold_stops_every_command_at_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("LUMBAR_SUPPRESS_BELOW", "ten")
+    # generate would otherwise write files; it must not start at all
+    result = runner.invoke(app, ["generate", "--patients", "50", "--out", str(tmp_path / "raw")])
+    assert result.exit_code == 2
+    assert "LUMBAR_SUPPRESS_BELOW" in result.output and "'ten'" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "raw").exists()
+
+
+def test_suppression_threshold_from_the_environment(monkeypatch):
+    import pytest
+
+    from ingest.errors import LumbarError
+    from ingest.privacy import suppression_threshold
+
+    for raw, expected in (("", 10), (" 5 ", 5), ("0", 0), ("20", 20)):
+        monkeypatch.setenv("LUMBAR_SUPPRESS_BELOW", raw)
+        assert suppression_threshold() == expected
+    monkeypatch.delenv("LUMBAR_SUPPRESS_BELOW")
+    assert suppression_threshold() == 10
+    for raw in ("-1", "5.5", "ten", "1e3"):
+        monkeypatch.setenv("LUMBAR_SUPPRESS_BELOW", raw)
+        with pytest.raises(LumbarError, match="whole number"):
+            suppression_threshold()
