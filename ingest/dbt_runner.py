@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ingest.errors import LumbarError
+from ingest.loading.warehouse import duckdb_settings
 from ingest.loading.warehouse import open_error as warehouse_open_error
 from ingest.paths import DBT_PROJECT_DIR
 
@@ -58,6 +59,7 @@ def dbt_env(warehouse: Path, marts_dir: Path) -> AbstractContextManager[None]:
 
 def check_warehouse(warehouse: Path) -> None:
     """A one-line LumbarError unless `warehouse` exists, is a DuckDB file, is free, and has been loaded."""
+    duckdb_settings(warehouse)  # a bad LUMBAR_DUCKDB_MEMORY_LIMIT is named here, not deep inside dbt
     if not warehouse.exists():
         raise LumbarError(
             f"warehouse {warehouse} does not exist: run `lumbar load DIR --warehouse {warehouse}` first"

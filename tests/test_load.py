@@ -305,3 +305,20 @@ def test_auto_format_recognises_a_synthea_export(tmp_path: Path):
     assert load_module.detect_format(synthea) == "synthea"
     assert load_module.detect_format(contract) == "files"
     assert load_module.detect_format(omop) == "omop"
+
+
+def test_a_memory_limit_duckdb_cannot_parse_is_a_one_line_error(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from ingest.cli import app
+
+    raw = write(tmp_path / "raw", patients=PATIENTS, diagnoses=DIAGNOSES)
+    warehouse = tmp_path / "wh" / "lumbar.duckdb"
+    monkeypatch.setenv("LUMBAR_DUCKDB_MEMORY_LIMIT", "lots")
+    runner = CliRunner()
+    for argv in (["load", str(raw), "--warehouse", str(warehouse)], ["build", "--warehouse", str(warehouse)]):
+        result = runner.invoke(app, argv)
+        assert result.exit_code == 2, result.output
+        assert "LUMBAR_DUCKDB_MEMORY_LIMIT='lots'" in result.output
+        assert "Traceback" not in result.output
+        assert not warehouse.exists()

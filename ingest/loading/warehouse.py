@@ -177,8 +177,19 @@ def _remove_warehouse(warehouse: Path) -> None:
 
 
 def duckdb_settings(warehouse: Path) -> dict[str, str]:
-    """Memory limit and spill folder shared by loads and builds (the dbt profile reads the same env vars)."""
+    """Memory limit and spill folder shared by loads and builds (the dbt profile reads the same env vars).
+
+    A memory limit DuckDB cannot parse is a one-line LumbarError naming the variable, checked on a throwaway
+    in-memory database so the warehouse is never touched.
+    """
+    memory_limit = os.environ.get("LUMBAR_DUCKDB_MEMORY_LIMIT", "12GB")
+    try:
+        duckdb.connect(":memory:", config={"memory_limit": memory_limit}).close()
+    except duckdb.Error:
+        raise LumbarError(
+            f"LUMBAR_DUCKDB_MEMORY_LIMIT={memory_limit!r} is not a memory size DuckDB accepts, such as 12GB"
+        ) from None
     return {
-        "memory_limit": os.environ.get("LUMBAR_DUCKDB_MEMORY_LIMIT", "12GB"),
+        "memory_limit": memory_limit,
         "temp_directory": os.environ.get("LUMBAR_DUCKDB_TEMP_DIR", f"{warehouse}.tmp"),
     }
