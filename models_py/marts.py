@@ -72,7 +72,7 @@ def read_mart(marts_dir: Path, name: str, columns: tuple[str, ...] | None = None
     path = mart_path(marts_dir, name)
     if not path.exists():
         raise UserInputError(
-            f"mart {name} not found at {path}; build the marts first (`lumbar build`) or pass --marts DIR"
+            f"mart {name} not found at {path}; build the marts first (`lumbar build`) or pass --marts-dir DIR"
         )
     expected = SURGERY_MART_COLUMNS.get(name, ())
     try:
@@ -107,7 +107,7 @@ def load_surgery_marts(marts_dir: Path, task: str) -> SurgeryMarts:
     marts_dir = Path(marts_dir)
     if not marts_dir.is_dir():
         raise UserInputError(
-            f"marts folder {marts_dir} does not exist; build the marts first or pass --marts DIR"
+            f"marts folder {marts_dir} does not exist; build the marts first or pass --marts-dir DIR"
         )
     frames: dict[str, pd.DataFrame] = {}
     hashes: dict[str, str] = {}

@@ -57,3 +57,17 @@ def test_suppression_threshold_from_the_environment(monkeypatch):
         monkeypatch.setenv("LUMBAR_SUPPRESS_BELOW", raw)
         with pytest.raises(LumbarError, match="whole number"):
             suppression_threshold()
+
+
+def test_a_missing_marts_folder_names_an_option_the_command_has(tmp_path):
+    import re
+
+    for study in ("surgery", "medication", "stratification", "injection"):
+        for marts in (tmp_path / "nowhere", tmp_path):  # no folder; a folder without the marts
+            result = runner.invoke(app, ["train", study, "--marts-dir", str(marts)])
+            assert result.exit_code == 2, (study, result.output)
+            suggested = set(re.findall(r"(--[a-z][a-z-]+)", result.output))
+            assert suggested, result.output
+            help_text = runner.invoke(app, ["train", study, "--help"]).output
+            offered = set(re.findall(r"(--[a-z][a-z-]+)", help_text))
+            assert suggested <= offered, (study, suggested - offered)

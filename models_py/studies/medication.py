@@ -92,7 +92,7 @@ def load_profile(marts_dir: Path) -> tuple[pd.DataFrame, dict[str, str]]:
     marts_dir = Path(marts_dir)
     if not marts_dir.is_dir():
         raise UserInputError(
-            f"marts folder {marts_dir} does not exist; build the marts first or pass --marts DIR"
+            f"marts folder {marts_dir} does not exist; build the marts first or pass --marts-dir DIR"
         )
     profile = read_mart(marts_dir, MART, MART_COLUMNS)
     bad = sorted(set(profile["outcome"].astype(str)) - set(CLASSES))
