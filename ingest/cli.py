@@ -48,6 +48,15 @@ WarehouseOpt = Annotated[
 ]
 
 
+DeviceOpt = Annotated[
+    str,
+    typer.Option(
+        help="Torch device for the neural networks: auto (CUDA when present), cpu, or cuda / cuda:N to "
+        "require a GPU."
+    ),
+]
+
+
 def user_errors(fn: F) -> F:
     """Print a LumbarError as one line and exit 2 instead of showing a traceback."""
 
@@ -147,6 +156,7 @@ def train_surgery(
     seed: Annotated[int, typer.Option(help="Seed for splits, bootstrap and training.")] = 0,
     n_bootstrap: Annotated[int, typer.Option("--bootstrap", min=10, help="Bootstrap resamples.")] = 1000,
     lasso_repeats: Annotated[int, typer.Option(min=1, help="Repeats of 5-fold CV for lambda.")] = 50,
+    device: DeviceOpt = "auto",
 ) -> None:
     """Early/late decompression surgery: LASSO benchmark and multimodal deep learning."""
     task = _choice("task", task, ("early", "late"))
@@ -166,6 +176,7 @@ def train_surgery(
         seed=seed,
         n_bootstrap=n_bootstrap,
         lasso_repeats=lasso_repeats,
+        device=device,
     )
     console.print(summary_table(run_dir))
 
@@ -327,6 +338,7 @@ def train_injection(
             "--truth", help="The generator's truth/ folder: report agreement with the planted lesion."
         ),
     ] = None,
+    device: DeviceOpt = "auto",
 ) -> None:
     """TFESI response: CNN on the MRI, clinical logistic baseline, combined model, saliency maps."""
     from models_py.studies.injection import summary_table
@@ -341,6 +353,7 @@ def train_injection(
         epochs=epochs,
         n_bootstrap=n_bootstrap,
         threads=threads,
+        device=device,
         truth_dir=truth,
     )
     console.print(summary_table(run_dir))

@@ -71,3 +71,19 @@ def test_a_missing_marts_folder_names_an_option_the_command_has(tmp_path):
             help_text = runner.invoke(app, ["train", study, "--help"]).output
             offered = set(re.findall(r"(--[a-z][a-z-]+)", help_text))
             assert suggested <= offered, (study, suggested - offered)
+
+
+def test_device_option_is_checked_before_any_work(tmp_path):
+    import torch
+
+    cases = [("bogus", "not one of auto, cpu, cuda"), ("cuda:7x", "not one of auto, cpu, cuda")]
+    if not torch.cuda.is_available():
+        cases.append(("cuda", "CUDA is not available"))
+    for study in ("surgery", "injection"):
+        for device, message in cases:
+            # the marts folder does not exist either: the device is the first thing reported
+            result = runner.invoke(
+                app, ["train", study, "--device", device, "--marts-dir", str(tmp_path / "nowhere")]
+            )
+            assert result.exit_code == 2, (study, device, result.output)
+            assert message in result.output and "Traceback" not in result.output

@@ -28,6 +28,7 @@ from __future__ import annotations
 import copy
 import itertools
 import os
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -113,10 +114,20 @@ class MDLNet(nn.Module):
 
 
 def resolve_device(device: str) -> torch.device:
+    """auto (CUDA when present), cpu, cuda or cuda:N; a GPU asked for but absent is a ValueError before any
+    training starts, not a failure halfway through it."""
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"device '{device}' requested but CUDA is not available; use --device cpu or auto")
+    if not re.fullmatch(r"cpu|cuda(:\d+)?", device):
+        raise ValueError(f"device '{device}' is not one of auto, cpu, cuda, cuda:N")
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ValueError(f"device '{device}' requested but CUDA is not available; use device cpu or auto")
+        index = int(device.partition(":")[2] or 0)
+        if index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device '{device}' requested but this machine has {torch.cuda.device_count()} GPU(s)"
+            )
     return torch.device(device)
 
 
