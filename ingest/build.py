@@ -20,6 +20,7 @@ from rich.table import Table
 
 from ingest.cell_suppression import Flow, mask_table
 from ingest.dbt_runner import check_warehouse, dbt_dir, dbt_env, exception_message, invoke_dbt, summary
+from ingest.dbt_vars import check_vars
 from ingest.errors import LumbarError
 from ingest.paths import default_marts_dir
 from ingest.privacy import MASK, mask_note, masked, suppress, suppression_threshold
@@ -143,14 +144,13 @@ def build(
     """
     warehouse = warehouse.expanduser().resolve()
     marts_dir = (marts_dir or default_marts_dir(warehouse)).expanduser().resolve()
+    vars = check_vars(vars) if vars else {}
     check_warehouse(warehouse)
     marts_dir.mkdir(parents=True, exist_ok=True)
 
     start = time.monotonic()
     with dbt_env(warehouse, marts_dir):
-        results = _run_dbt(
-            warehouse, select=select, vars=vars or {}, unit_tests=unit_tests, progress=progress
-        )
+        results = _run_dbt(warehouse, select=select, vars=vars, unit_tests=unit_tests, progress=progress)
     elapsed = time.monotonic() - start
 
     problems = [p for p in results if p.status in _FAILED]
@@ -189,6 +189,12 @@ def _run_dbt(
     run_results = getattr(outcome.result, "results", None)
     if run_results is None:
         raise BuildError(f"dbt build did not run (see the dbt log in {dbt_dir(warehouse) / 'logs'})")
+    if select and not run_results:
+        # dbt only logs "Nothing to do"; a mistyped selection must not look like a successful build
+        raise BuildError(
+            f"--select {select!r} matches no model, seed or test of the project; check the names "
+            "(dbt's selection syntax: https://docs.getdbt.com/reference/node-selection/syntax)"
+        )
     return [
         NodeProblem(
             kind=str(r.node.resource_type),

@@ -121,6 +121,14 @@ def build(
         typer.Option("--marts-dir", help="Where Parquet marts go. Default: marts/ beside the warehouse."),
     ] = None,
     select: Annotated[str | None, typer.Option("--select", "-s", help="dbt node selection.")] = None,
+    vars: Annotated[
+        str | None,
+        typer.Option(
+            "--vars",
+            help="Override study windows and thresholds (dbt vars, YAML): '{surgery_early_window_days: 90}'. "
+            "Names and types are checked against dbt_project.yml.",
+        ),
+    ] = None,
     unit_tests: Annotated[
         bool,
         typer.Option(
@@ -132,9 +140,16 @@ def build(
 ) -> None:
     """Run `dbt build` on the warehouse and export the marts as Parquet."""
     from ingest.build import build as run_build
+    from ingest.dbt_vars import parse_vars
 
     wh = _warehouse(warehouse)
-    result = run_build(wh, marts_dir=marts_dir or default_marts_dir(wh), select=select, unit_tests=unit_tests)
+    result = run_build(
+        wh,
+        marts_dir=marts_dir or default_marts_dir(wh),
+        select=select,
+        vars=parse_vars(vars) if vars is not None else None,
+        unit_tests=unit_tests,
+    )
     console.print(result.to_rich())
 
 

@@ -87,3 +87,18 @@ def test_device_option_is_checked_before_any_work(tmp_path):
             )
             assert result.exit_code == 2, (study, device, result.output)
             assert message in result.output and "Traceback" not in result.output
+
+
+def test_a_build_selection_that_matches_nothing_is_an_error_not_an_empty_success(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "patients.csv").write_text(
+        "patient_id,birth_date,sex,race,ethnicity,site,death_date,pcp_provider_id,language\n"
+        "P1,1960-01-05,F,,,north,,,\n"
+    )
+    warehouse = tmp_path / "lumbar.duckdb"
+    assert runner.invoke(app, ["load", str(raw), "--warehouse", str(warehouse)]).exit_code == 0
+    result = runner.invoke(app, ["build", "--warehouse", str(warehouse), "--select", "cohort_surgery_eraly"])
+    assert result.exit_code == 2, result.output
+    assert "'cohort_surgery_eraly' matches no model" in result.output
+    assert "Traceback" not in result.output

@@ -16,8 +16,10 @@ import duckdb
 import pyarrow as pa
 import pytest
 from rich.console import Console
+from typer.testing import CliRunner
 
 from ingest.build import BuildError, BuildResult, build
+from ingest.cli import app
 from ingest.contract import TABLES
 from ingest.dbt_runner import run_results_path
 from ingest.errors import LumbarError
@@ -401,7 +403,20 @@ def test_attrition_is_monotone_and_printed_with_small_counts_masked(built: Build
 def test_windows_are_vars(built: BuildResult, tmp_path: Path) -> None:
     copy = tmp_path / "lumbar.duckdb"
     shutil.copy(built.warehouse, copy)
-    build(copy, select="cohort_surgery_candidates", vars={"surgery_early_window_days": 61}, progress=False)
+    # through the CLI, as a researcher would: the YAML string is checked and reaches dbt
+    result = CliRunner().invoke(
+        app,
+        [
+            "build",
+            "-w",
+            str(copy),
+            "-s",
+            "cohort_surgery_candidates",
+            "--vars",
+            "{surgery_early_window_days: 61}",
+        ],
+    )
+    assert result.exit_code == 0, result.output
     con = duckdb.connect(str(copy), read_only=True)
     timing = con.execute(
         "select surgery_timing from cohorts.cohort_surgery_candidates where patient_id = 'P02'"

@@ -1,0 +1,94 @@
+"""`lumbar build --vars`: the study windows and thresholds a researcher overrides, checked before dbt runs.
+
+dbt ignores a var nobody reads, so a misspelt window (`surgery_early_window_day: 90`) would build the
+paper's defaults and look like success. Here every name must be one the project defines in
+dbt_project.yml or reads with `var('name', default)`, and a value must have the type of its default (a
+whole number of days stays a whole number), so a mistake is one line before any model runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import json
+import re
+from functools import cache
+from typing import Any
+
+import yaml
+
+from ingest.errors import LumbarError
+from ingest.paths import DBT_PROJECT_DIR
+
+_READ = re.compile(r"""var(?:_date)?\(\s*['"]([a-z_][a-z0-9_]*)['"]""")
+
+
+@cache
+def project_vars() -> dict[str, Any]:
+    """Every var the project knows: dbt_project.yml's defaults, plus names read with an inline default
+    (value None: any type is accepted)."""
+    defaults = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text()).get("vars") or {}
+    known: dict[str, Any] = dict(defaults)
+    for folder in ("models", "macros", "tests", "seeds"):
+        for path in sorted((DBT_PROJECT_DIR / folder).rglob("*")):
+            if path.suffix in (".sql", ".yml"):
+                for name in _READ.findall(path.read_text()):
+                    known.setdefault(name, None)
+    return known
+
+
+def parse_vars(text: str) -> dict[str, Any]:
+    """A `--vars` string (YAML, as dbt reads it: `{surgery_early_window_days: 90}`) checked against the
+    project's vars; dates become ISO strings, as the SQL expects."""
+    try:
+        given = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem", None) or "not valid YAML"
+        raise LumbarError(
+            f"--vars {text!r}: {where}; write a mapping such as '{{surgery_early_window_days: 90}}'"
+        ) from None
+    if not isinstance(given, dict) or not given:
+        raise LumbarError(
+            f"--vars {text!r} is not a mapping of var names to values, such as '{{surgery_early_window_days: 90}}'"
+        )
+    return check_vars(given)
+
+
+def check_vars(given: dict[str, Any]) -> dict[str, Any]:
+    """`given` with every name known to the project and every value of its default's type."""
+    known = project_vars()
+    checked: dict[str, Any] = {}
+    for name, value in given.items():
+        if name not in known:
+            close = difflib.get_close_matches(str(name), list(known), n=1)
+            hint = f"; did you mean {close[0]}?" if close else "; dbt_project.yml lists the project's vars"
+            raise LumbarError(f"--vars: the project has no var {name!r}{hint}")
+        checked[name] = _checked_value(name, value, known[name])
+    return checked
+
+
+def _checked_value(name: str, value: Any, default: Any) -> Any:
+    if isinstance(value, dt.date):
+        value = value.isoformat()
+    if default is None:
+        return value
+    expected = _kind(default)
+    if _kind(value) != expected and not (expected == "a number" and _kind(value) == "a whole number"):
+        raise LumbarError(
+            f"--vars: {name} must be {expected} like its default {json.dumps(default)}, got {json.dumps(value)}"
+        )
+    return value
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int):
+        return "a whole number"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "text"
