@@ -18,6 +18,7 @@ import duckdb
 from rich.console import Group, RenderableType
 from rich.table import Table
 
+from ingest.build_record import write_build_record
 from ingest.cell_suppression import Flow, mask_table
 from ingest.dbt_runner import check_warehouse, dbt_dir, dbt_env, exception_message, invoke_dbt, summary
 from ingest.dbt_vars import check_vars
@@ -157,6 +158,9 @@ def build(
     if problems:
         raise BuildError(_failure_message(problems, warehouse))
     marts = _finalise_marts(warehouse, marts_dir)
+    if marts:
+        rebuilt = [p.name for p in results if p.kind == "model" and p.status == "success"]
+        write_build_record(marts, rebuilt, vars)
     return BuildResult(
         warehouse=warehouse,
         marts_dir=marts_dir,

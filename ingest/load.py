@@ -67,10 +67,10 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from ingest.contract import REQUIRED_TABLES, TABLES
 from ingest.errors import LumbarError
+from ingest.fingerprint import sha256_of
 from ingest.loading.readers import (
     Staged,
     discover,
-    file_sha256,
     read_csv_header,
     stage_arrow,
     stage_csv,
@@ -115,7 +115,7 @@ def load_directory(
         hashes = {}
         for f in files:
             step(f"hashing {f.path.name}")
-            hashes[f.path] = file_sha256(f.path)
+            hashes[f.path] = sha256_of(f.path)
         with open_warehouse(Path(warehouse)) as con:
             done = _loaded_hashes(con)
             staged: list[Staged] = []

@@ -7,13 +7,15 @@ described by the sha256 of each mart it read (written to the run folder's
 
 from __future__ import annotations
 
-import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
 
+from ingest.build_record import read_build_record
+from ingest.fingerprint import sha256_of
 from models_py.errors import UserInputError
 
 SURGERY_MART_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -52,19 +54,6 @@ SURGERY_MART_COLUMNS: dict[str, tuple[str, ...]] = {
 def mart_path(marts_dir: Path, name: str) -> Path:
     """`<marts_dir>/<name>.parquet` (a file, or a folder of part files)."""
     return Path(marts_dir) / f"{name}.parquet"
-
-
-def sha256_of(path: Path) -> str:
-    """sha256 of a file, or of a folder's files in name order (names included)."""
-    digest = hashlib.sha256()
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    for file in files:
-        if path.is_dir():
-            digest.update(str(file.relative_to(path)).encode())
-        with file.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
 
 
 def read_mart(marts_dir: Path, name: str, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
@@ -130,3 +119,71 @@ def load_surgery_marts(marts_dir: Path, task: str) -> SurgeryMarts:
         corpus=frames["mart_report_corpus"],
         hashes=hashes,
     )
+
+
+def marts_record(marts_dir: Path, hashes: dict[str, str]) -> dict:
+    """What a run folder's `marts.json` holds: the folder, each mart's sha256, and per mart the build
+    settings `lumbar build` recorded for exactly that file (None when the file is not the one it wrote)."""
+    recorded = read_build_record(Path(marts_dir))
+    build = {}
+    for name, digest in hashes.items():
+        entry = recorded.get(name)
+        build[name] = entry if isinstance(entry, dict) and entry.get("sha256") == digest else None
+    return {"marts_dir": str(marts_dir), "sha256": hashes, "build": build}
+
+
+def provenance_lines(record: dict) -> list[str]:
+    """Markdown for a report: which dbt vars and which dbt project built the marts the run read."""
+    build: dict[str, dict | None] = record.get("build", {})
+    unknown = sorted(name for name, entry in build.items() if entry is None)
+    known = {name: entry for name, entry in build.items() if entry is not None}
+    paragraphs: list[list[str]] = []
+    overrides = {json.dumps(e.get("overrides", {}), sort_keys=True) for e in known.values()}
+    if known and overrides == {"{}"}:
+        paragraphs.append(
+            [
+                "Marts built by `lumbar build` with the windows and thresholds of dbt_project.yml (no `--vars`)."
+            ]
+        )
+    elif known:
+        paragraphs.append(
+            [
+                f"- {name}: built with `--vars` "
+                + (
+                    ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(entry.get("overrides", {}).items()))
+                    or "(none)"
+                )
+                for name, entry in sorted(known.items())
+            ]
+        )
+    projects = {str(e.get("dbt_project_sha256", ""))[:12] for e in known.values()}
+    if len(projects) == 1:
+        paragraphs.append(
+            [
+                f"dbt project (SQL, macros, seeds, vars) sha256 {projects.pop()}…; every var is in `marts.json`."
+            ]
+        )
+    elif projects:
+        paragraphs.append(
+            [
+                "The marts were built from different versions of the dbt project: see each mart's "
+                "`dbt_project_sha256` in `marts.json`."
+            ]
+        )
+    if unknown:
+        paragraphs.append(
+            [
+                f"Build settings unknown for {', '.join(unknown)}: the file is not one `lumbar build` recorded "
+                "(written by plain dbt, an older lumbar, or changed since), so the windows and code lists "
+                "behind it are not on record."
+            ]
+        )
+    lines = ["", "## Data provenance"]
+    for paragraph in paragraphs:
+        lines += ["", *paragraph]
+    return [*lines, ""]
+
+
+def read_marts_record(run_dir: Path) -> dict:
+    """A run folder's `marts.json`."""
+    return json.loads((Path(run_dir) / "marts.json").read_text())

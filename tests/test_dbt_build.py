@@ -293,6 +293,18 @@ def test_marts_are_exported_as_parquet_beside_the_warehouse(built: BuildResult) 
         assert columns <= set(rows[0]), f"{name} lacks {columns - set(rows[0])}"
 
 
+def test_the_build_records_what_built_each_mart(built: BuildResult) -> None:
+    from ingest.build_record import read_build_record
+    from ingest.fingerprint import sha256_of
+
+    record = read_build_record(built.marts_dir)
+    assert set(record) == set(built.marts)
+    for name, path in built.marts.items():
+        assert record[name]["sha256"] == sha256_of(path), name  # hashed after empty marts are rewritten
+        assert record[name]["overrides"] == {}
+        assert record[name]["vars"]["ldh_lss_lookback_days"] == 365
+
+
 def test_cohort_rules_on_hand_made_patients(built: BuildResult) -> None:
     labels = {(r["task"], r["patient_id"]): r["label"] for r in _mart(built, "mart_surgery_static")}
     assert labels[("early", "P01")] == 1 and ("late", "P01") not in labels  # surgery on day 60

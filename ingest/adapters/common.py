@@ -9,7 +9,6 @@ a reject with its source row number instead of a crash here.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -55,14 +54,6 @@ class Spec:
     one_of: tuple[tuple[str, ...], ...] = ()
     # columns some releases have and others lack; absent ones are read as null
     optional: tuple[str, ...] = ()
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def find_tables(folder: Path, names: Iterable[str]) -> dict[str, Path]:

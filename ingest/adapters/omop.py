@@ -31,12 +31,12 @@ from ingest.adapters.common import (
     progress,
     read_as_text,
     read_header,
-    sha256_file,
     split_mapped,
     sql_str,
     with_optional,
 )
 from ingest.errors import LumbarError
+from ingest.fingerprint import sha256_of
 
 SPECS: dict[str, Spec] = {
     "person": Spec(
@@ -262,7 +262,7 @@ class _FolderInput:
 
     def file_hash(self, name: str) -> str:
         if name not in self._hashes:
-            self._hashes[name] = sha256_file(self.files[name])
+            self._hashes[name] = sha256_of(self.files[name])
         return self._hashes[name]
 
     def register(self, con: duckdb.DuckDBPyConnection, name: str) -> int:
@@ -334,7 +334,7 @@ class _DuckDBInput:
     def file_hash(self, name: str) -> str:
         # one hash for the whole database file: any change to it reloads every table from it
         if self._hash is None:
-            self._hash = sha256_file(self.path)
+            self._hash = sha256_of(self.path)
         return self._hash
 
     def relation(self, name: str) -> str:

@@ -26,12 +26,12 @@ from ingest.adapters.common import (
     progress,
     read_as_text,
     read_header,
-    sha256_file,
     split_mapped,
     sql_str,
     with_optional,
 )
 from ingest.errors import LumbarError
+from ingest.fingerprint import sha256_of
 
 SiteBy = Literal["state", "organization"]
 
@@ -136,7 +136,7 @@ def read_synthea(path: Path, *, site_by: SiteBy = "state") -> AdapterResult:
         for name in headers:
             table = with_optional(read_as_text(files[name]), SPECS[name].optional)
             con.register(f"src_{name}", table)
-            hashes[name] = sha256_file(files[name])
+            hashes[name] = sha256_of(files[name])
             if name in MAPPED:
                 read_counts[str(files[name])] = table.num_rows
             bar.advance(task)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
-import hashlib
 import io
 import re
 import zlib
@@ -100,14 +99,6 @@ def _split_name(name: str) -> tuple[str | None, str | None]:
             stem = name[: -len(suffix)]
             return (stem if stem in TABLES else None), kind
     return None, None
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(4 * 1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _sql_str(value: str) -> str:

@@ -53,7 +53,7 @@ from models_py import report as rp
 from models_py.errors import UserInputError
 from models_py.featurize.dicom import load_images
 from models_py.featurize.static import StaticFeaturizer
-from models_py.marts import mart_path, read_mart, sha256_of
+from models_py.marts import mart_path, marts_record, provenance_lines, read_mart, read_marts_record, sha256_of
 from models_py.models.image_cnn import ImageCNNClassifier, saliency_map
 from models_py.models.mdl import resolve_device
 
@@ -363,7 +363,7 @@ def train_injection(
     run_dir = rp.make_run_dir(Path(out_dir), f"{STUDY}-seed{cfg.seed}")
     models_dir = run_dir / "models"
     models_dir.mkdir(mode=0o700)
-    rp.write_json(run_dir / "marts.json", {"marts_dir": str(marts_dir), "sha256": hashes})
+    rp.write_json(run_dir / "marts.json", marts_record(marts_dir, hashes))
 
     console.print(f"training [bold]cnn[/]: {cfg.folds}-fold cross-fitting, {cfg.epochs} epochs per fold")
     t0 = time.perf_counter()
@@ -464,7 +464,9 @@ def train_injection(
         "seconds_total": time.perf_counter() - started,
     }
     rp.write_json(run_dir / "config.json", summary)
-    (run_dir / "report.md").write_text(_report(summary, results))
+    (run_dir / "report.md").write_text(
+        _report(summary, results) + "\n".join(provenance_lines(read_marts_record(run_dir)))
+    )
     console.print(f"run folder: {run_dir}")
     return run_dir
 

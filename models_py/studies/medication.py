@@ -38,7 +38,7 @@ from models_py.explain.shap_borda import borda_count, tree_shap_values
 from models_py.explain.table1 import table1
 from models_py.featurize.impute import IMPUTE_TARGETS, KNNCategoryImputer
 from models_py.featurize.profile import DATATYPES, PROFILE_COLUMNS, ProfileEncoder
-from models_py.marts import mart_path, read_mart, sha256_of
+from models_py.marts import mart_path, marts_record, provenance_lines, read_mart, read_marts_record, sha256_of
 from models_py.models.trees import GRIDS, tune_best_tree
 from models_py.progress import progress_bar
 
@@ -200,7 +200,7 @@ def train_medication(
     missing = {c: int(profile[c].isna().sum()) for c in IMPUTE_TARGETS}
 
     run_dir = rp.make_run_dir(Path(out_dir), f"{STUDY}-{grid}-seed{cfg.seed}")
-    rp.write_json(run_dir / "marts.json", {"marts_dir": str(marts_dir), "sha256": hashes})
+    rp.write_json(run_dir / "marts.json", marts_record(marts_dir, hashes))
     split_all = profile["split"].to_numpy()
     console.print(
         f"[bold]medication[/]: {ev.mask_count(len(profile))} patients with a report "
@@ -242,7 +242,9 @@ def train_medication(
         "wall_seconds": round(time.perf_counter() - started, 1),
     }
     rp.write_json(run_dir / "config.json", config)
-    (run_dir / "report.md").write_text(_report_markdown(config, tables, profile))
+    (run_dir / "report.md").write_text(
+        _report_markdown(config, tables, profile) + "\n".join(provenance_lines(read_marts_record(run_dir)))
+    )
     console.print(f"run folder: {run_dir}")
     return run_dir
 

@@ -57,7 +57,7 @@ from models_py import report as rp
 from models_py.errors import UserInputError
 from models_py.evaluate import mask_count
 from models_py.evaluate_dca import TREAT_ALL, TREAT_NONE, decision_curves
-from models_py.marts import mart_path, read_mart, sha256_of
+from models_py.marts import mart_path, marts_record, provenance_lines, read_mart, read_marts_record, sha256_of
 from models_py.models.robust_kmeans import MIN_STABILITY, N_NEIGHBORS, choose_k
 from models_py.progress import progress_bar
 
@@ -298,7 +298,7 @@ def train_stratification(
         ari = _truth_ari(Path(truth_dir), frame["patient_id"], labels)
 
     run_dir = rp.make_run_dir(Path(out_dir), f"{STUDY}-seed{cfg.seed}")
-    rp.write_json(run_dir / "marts.json", {"marts_dir": str(marts_dir), "sha256": {MART: digest}})
+    rp.write_json(run_dir / "marts.json", marts_record(marts_dir, {MART: digest}))
     pd.DataFrame({"patient_id": frame["patient_id"], "cluster": labels}).to_parquet(
         run_dir / "clusters.parquet", index=False
     )
@@ -332,7 +332,8 @@ def train_stratification(
         "seconds_total": time.perf_counter() - started,
     }
     rp.write_json(run_dir / "config.json", summary)
-    (run_dir / "report.md").write_text(_report(summary, choice.table, profiles, curves))
+    report = _report(summary, choice.table, profiles, curves)
+    (run_dir / "report.md").write_text(report + "\n".join(provenance_lines(read_marts_record(run_dir))))
     console.print(f"run folder: {run_dir}")
     return run_dir
 

@@ -54,7 +54,13 @@ from models_py.featurize.embeddings import (
 from models_py.featurize.multimodal import MultimodalFeaturizer
 from models_py.featurize.static import StaticFeaturizer
 from models_py.featurize.text import NgramFeaturizer
-from models_py.marts import SurgeryMarts, load_surgery_marts
+from models_py.marts import (
+    SurgeryMarts,
+    load_surgery_marts,
+    marts_record,
+    provenance_lines,
+    read_marts_record,
+)
 from models_py.models.lasso import LassoBenchmark, top_coefficients
 from models_py.models.mdl import GRIDS, MDLClassifier, grid_search, resolve_device
 from models_py.patients import build_patient_table, feature_key
@@ -411,7 +417,7 @@ def train_surgery(
     run_dir = rp.make_run_dir(Path(out_dir), f"{STUDY}-{task}-{protocol}-seed{cfg.seed}")
     models_dir = run_dir / "models"
     models_dir.mkdir(mode=0o700)
-    rp.write_json(run_dir / "marts.json", {"marts_dir": str(marts_dir), "sha256": marts.hashes})
+    rp.write_json(run_dir / "marts.json", marts_record(marts_dir, marts.hashes))
 
     train = patients.iloc[split.train]
     y_train = train["label"].to_numpy()
@@ -503,7 +509,8 @@ def train_surgery(
         "seconds_total": time.perf_counter() - started,
     }
     rp.write_json(run_dir / "config.json", config)
-    (run_dir / "report.md").write_text(_report_markdown(config, results, fitted, test_sets))
+    report = _report_markdown(config, results, fitted, test_sets)
+    (run_dir / "report.md").write_text(report + "\n".join(provenance_lines(read_marts_record(run_dir))))
     console.print(f"run folder: {run_dir}")
     return run_dir
 

@@ -1,0 +1,77 @@
+"""`_lumbar_build.json` beside the Parquet marts: which dbt vars and which SQL built each mart file.
+
+A trainer's run folder must say which windows and code lists produced its data. Trainers read only the
+marts, so `lumbar build` leaves this record with them: per mart, the sha256 of the file it wrote, the vars
+in effect (dbt_project.yml's values with the build's --vars over them), which of them were --vars
+overrides, and a fingerprint of the dbt project (SQL, macros, seeds, dbt_project.yml). A mart written
+some other way (plain `dbt build`, an older lumbar) no longer matches its recorded sha256, so a stale
+entry is never taken for the file's settings (models_py/marts.py checks).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ingest.dbt_vars import project_vars
+from ingest.fingerprint import sha256_of, sha256_of_files
+from ingest.paths import DBT_PROJECT_DIR
+
+RECORD_NAME = "_lumbar_build.json"
+_PROJECT_PARTS = ("dbt_project.yml", "models", "macros", "seeds", "tests")
+
+
+def dbt_project_sha256() -> str:
+    """One sha256 over the files that decide what the marts hold."""
+    files: list[Path] = []
+    for part in _PROJECT_PARTS:
+        path = DBT_PROJECT_DIR / part
+        files += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    return sha256_of_files(files, root=DBT_PROJECT_DIR)
+
+
+def effective_vars(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """dbt_project.yml's vars with `overrides` over them (vars read only with an inline default are listed
+    when overridden)."""
+    defaults = {name: value for name, value in project_vars().items() if value is not None}
+    return {**defaults, **overrides}
+
+
+def write_build_record(
+    marts: Mapping[str, Path], rebuilt: Iterable[str], overrides: Mapping[str, Any]
+) -> Path:
+    """Update the record in the marts folder for the marts this build wrote; keep the others' entries."""
+    rebuilt = [name for name in rebuilt if name in marts]
+    folder = next(iter(marts.values())).parent if marts else None
+    if folder is None:
+        raise ValueError("no marts to record")
+    path = folder / RECORD_NAME
+    record = read_build_record(folder)
+    built_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    shared = {
+        "built_at": built_at,
+        "dbt_project_sha256": dbt_project_sha256(),
+        "vars": effective_vars(overrides),
+        "overrides": dict(overrides),
+    }
+    for name in rebuilt:
+        record[name] = {"sha256": sha256_of(marts[name]), **shared}
+    record = {name: record[name] for name in sorted(record) if name in marts}
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps({"marts": record}, indent=2, sort_keys=True, default=str))
+    os.replace(tmp, path)
+    return path
+
+
+def read_build_record(folder: Path) -> dict[str, dict[str, Any]]:
+    """Per-mart entries of the folder's record; {} when there is none or it is unreadable."""
+    try:
+        data = json.loads((Path(folder) / RECORD_NAME).read_text())
+    except (OSError, ValueError):
+        return {}
+    marts = data.get("marts") if isinstance(data, dict) else None
+    return dict(marts) if isinstance(marts, dict) else {}
