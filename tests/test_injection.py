@@ -79,8 +79,12 @@ def test_run_folder_has_predictions_metrics_report_and_saliency(run):
     assert len(index) == FAST.n_saliency and set(index.label) == {0, 1}
     for file in index.file:
         assert (run_dir / file).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "AUC" in (run_dir / "report.md").read_text()
+    report = (run_dir / "report.md").read_text()
+    assert "AUC" in report
     assert summary_table(run_dir).row_count == 3
+    # the outcome in the title is the one the marts were built with (dbt_project.yml's vars here)
+    assert report.startswith("# Injection response: >= 50 % relief of pain_nrs_leg 42-90 days after TFESI")
+    assert "no `--vars`" in report and "unknown" not in report.split("## Data provenance")[1]
 
 
 def test_same_seed_same_predictions(data, tmp_path):

@@ -464,9 +464,8 @@ def train_injection(
         "seconds_total": time.perf_counter() - started,
     }
     rp.write_json(run_dir / "config.json", summary)
-    (run_dir / "report.md").write_text(
-        _report(summary, results) + "\n".join(provenance_lines(read_marts_record(run_dir)))
-    )
+    marts = read_marts_record(run_dir)
+    (run_dir / "report.md").write_text(_report(summary, results, marts) + "\n".join(provenance_lines(marts)))
     console.print(f"run folder: {run_dir}")
     return run_dir
 
@@ -488,14 +487,27 @@ def _check_config(cfg: InjectionConfig) -> None:
         raise UserInputError(str(err)) from None
 
 
-def _report(summary: dict, results: dict[str, pd.DataFrame]) -> str:
+def _title(marts: dict) -> str:
+    """The outcome as the marts defined it: the dbt vars recorded for the features mart, when on record
+    (a researcher may have changed the responder rule with --vars)."""
+    entry = marts.get("build", {}).get(FEATURES_MART)
+    if not entry:
+        return "# Injection response after TFESI (responder rule of the marts' build: not on record)"
+    v = entry["vars"]
+    return (
+        f"# Injection response: >= {v['injection_responder_min_percent']} % relief of {v['injection_nrs_name']} "
+        f"{v['injection_followup_min_days']}-{v['injection_followup_max_days']} days after TFESI"
+    )
+
+
+def _report(summary: dict, results: dict[str, pd.DataFrame], marts: dict) -> str:
     metrics, comparisons = results["metrics"], results["comparisons"]
     test_sets = summary["evaluation"]["test_sets"]
     train = summary["evaluation"]["train"]
     cnn = summary["fitted"]["cnn"]
     cfg = summary["config"]
     lines = [
-        "# Injection response: >= 50 % leg-pain relief 2 months after TFESI",
+        _title(marts),
         "",
         f"Training patients: {ev.mask_count(train['n'])} "
         f"(good outcome: {suppress_subset(train['n'], train['n_positive'])}); "
