@@ -633,7 +633,7 @@ def summary_table(run_dir: Path) -> Table:
         ) from None
     test = summary["evaluation"]["test_sets"]["test"]
     table = Table(
-        title=f"Injection response (>= 50 % relief): test N = {ev.mask_count(test['n'])}, "
+        title=f"{_title(read_marts_record(run_dir)).removeprefix('# ')}: test N = {ev.mask_count(test['n'])}, "
         f"good outcome = {suppress_subset(test['n'], test['n_positive'])}"
     )
     for col in ("Model", "AUC", "95 % CI", "AUPRC", "Balanced accuracy", "Brier"):

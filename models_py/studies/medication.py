@@ -31,6 +31,7 @@ import sklearn
 from rich.console import Console
 from rich.table import Table
 
+from ingest.privacy import suppress_parts, suppress_subset
 from models_py import evaluate as ev
 from models_py import report as rp
 from models_py.errors import UserInputError
@@ -204,7 +205,7 @@ def train_medication(
     split_all = profile["split"].to_numpy()
     console.print(
         f"[bold]medication[/]: {ev.mask_count(len(profile))} patients with a report "
-        f"({ev.mask_count((split_all == 'train').sum())} train); {len(cfg.outcomes)} outcomes x "
+        f"({suppress_subset(len(profile), int((split_all == 'train').sum()))} train); {len(cfg.outcomes)} outcomes x "
         f"{len(cfg.datatypes)} predictor sets, grid={grid}"
     )
 
@@ -450,10 +451,18 @@ def plot_confusion(confusion: pd.DataFrame, best: dict[str, str], path: Path) ->
     plt.close(fig)
 
 
+def cohort_counts(profile: pd.DataFrame) -> pd.DataFrame:
+    """Patients per split and outcome class, as printed: the cells add up to the cohort printed above
+    them, so they are masked together (a lone hidden cell could be found by subtraction)."""
+    counts = profile.groupby(["split", "outcome"]).size().rename("n").reset_index()
+    shown = suppress_parts(int(counts["n"].sum()), dict(enumerate(counts["n"].astype(int))))
+    counts["n"] = [shown[i] for i in range(len(counts))]
+    return counts
+
+
 def _report_markdown(config: dict, tables: dict[str, pd.DataFrame], profile: pd.DataFrame) -> str:
     metrics = tables["metrics"]
-    counts = profile.groupby(["split", "outcome"]).size().rename("n").reset_index()
-    counts["n"] = counts["n"].map(ev.mask_count)
+    counts = cohort_counts(profile)
     wide = (
         metrics[metrics["statistic"].isin(["mean", "p2_5", "p97_5"])]
         .pivot_table(index=["outcome", "datatype", "metric"], columns="statistic", values="value")
