@@ -172,6 +172,17 @@ def train_surgery(
     n_bootstrap: Annotated[int, typer.Option("--bootstrap", min=10, help="Bootstrap resamples.")] = 1000,
     lasso_repeats: Annotated[int, typer.Option(min=1, help="Repeats of 5-fold CV for lambda.")] = 50,
     device: DeviceOpt = "auto",
+    train_site: Annotated[
+        str | None,
+        typer.Option(help="generalizability: the site to train on. Default: the largest."),
+    ] = None,
+    test_sites: Annotated[
+        str | None,
+        typer.Option(
+            help="generalizability: comma-separated sites to test on. Default: every other site but the "
+            "smallest (the paper's choice)."
+        ),
+    ] = None,
 ) -> None:
     """Early/late decompression surgery: LASSO benchmark and multimodal deep learning."""
     task = _choice("task", task, ("early", "late"))
@@ -192,6 +203,8 @@ def train_surgery(
         n_bootstrap=n_bootstrap,
         lasso_repeats=lasso_repeats,
         device=device,
+        train_site=train_site,
+        test_sites=_csv(test_sites),
     )
     console.print(summary_table(run_dir))
 

@@ -102,3 +102,10 @@ def test_a_build_selection_that_matches_nothing_is_an_error_not_an_empty_success
     assert result.exit_code == 2, result.output
     assert "'cohort_surgery_eraly' matches no model" in result.output
     assert "Traceback" not in result.output
+
+
+def test_site_options_belong_to_the_generalizability_protocol(tmp_path):
+    for option in (["--train-site", "kaiser"], ["--test-sites", "mayo,hf"]):
+        result = runner.invoke(app, ["train", "surgery", *option, "--marts-dir", str(tmp_path / "nowhere")])
+        assert result.exit_code == 2, result.output
+        assert "generalizability protocol only" in result.output

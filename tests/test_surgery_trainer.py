@@ -112,6 +112,22 @@ def test_generalizability_run_reports_each_site(marts, tmp_path):
     assert "Table 3" in (run / "report.md").read_text()
 
 
+def test_cli_chooses_the_sites(marts, tmp_path):
+    from typer.testing import CliRunner
+
+    from ingest.cli import app
+
+    argv = ["train", "surgery", "--task", "late", "--protocol", "generalizability", "--models", "lasso_text",
+            "--marts-dir", str(marts), "--out", str(tmp_path), "--bootstrap", "50", "--lasso-repeats", "1",
+            "--device", "cpu", "--train-site", "kaiser", "--test-sites", "mayo"]  # fmt: skip
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == 0, result.output
+    (run,) = tmp_path.glob("surgery-late-generalizability-*")
+    assert set(pd.read_parquet(run / "metrics.parquet")["test_set"]) == {"mayo"}
+    result = CliRunner().invoke(app, [*argv[:-4], "--train-site", "nowhere"])
+    assert result.exit_code == 2 and "train site 'nowhere' not in" in result.output
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

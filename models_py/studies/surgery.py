@@ -154,6 +154,9 @@ def _resolve_config(
         )
     if grid not in GRIDS:
         raise UserInputError(f"unknown grid '{grid}'; use one of: {', '.join(GRIDS)}")
+    if protocol != "generalizability" and (train_site is not None or test_sites is not None):
+        # the classical protocol splits every site 80/20; a site choice would be silently ignored
+        raise UserInputError("train and test sites apply to the generalizability protocol only")
     if n_bootstrap < 2:
         raise UserInputError(f"n_bootstrap must be at least 2 (got {n_bootstrap}); the paper uses 1000")
     if lasso_repeats < 1:
