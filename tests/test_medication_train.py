@@ -41,3 +41,23 @@ def test_unknown_outcome_is_a_user_error(medication_marts, tmp_path):
 def test_missing_mart_is_a_user_error(tmp_path):
     with pytest.raises(UserInputError, match="not found"):
         train_medication(tmp_path, tmp_path / "runs", progress=False)
+
+
+def test_results_do_not_depend_on_the_number_of_workers(medication_marts, tmp_path):
+    from typer.testing import CliRunner
+
+    from ingest.cli import app
+
+    predictions = {}
+    for n_jobs in ("1", "2"):
+        out = tmp_path / f"jobs{n_jobs}"
+        argv = ["train", "medication", "--marts-dir", str(medication_marts), "--out", str(out),
+                "--outcomes", "none_vs_opioids,rest_vs_none", "--datatypes", "tabular",
+                "--bootstrap", "20", "--n-jobs", n_jobs]  # fmt: skip
+        result = CliRunner().invoke(app, argv)
+        assert result.exit_code == 0, result.output
+        (run,) = out.glob("medication-*")
+        predictions[n_jobs] = pd.read_parquet(run / "predictions.parquet").sort_values(
+            ["outcome", "datatype", "patient_id"], ignore_index=True
+        )
+    pd.testing.assert_frame_equal(predictions["1"], predictions["2"])
