@@ -158,9 +158,8 @@ def build(
     if problems:
         raise BuildError(_failure_message(problems, warehouse))
     marts = _finalise_marts(warehouse, marts_dir)
-    if marts:
-        rebuilt = [p.name for p in results if p.kind == "model" and p.status == "success"]
-        write_build_record(marts, rebuilt, vars)
+    rebuilt = [p.name for p in results if p.kind == "model" and p.status == "success"]
+    write_build_record(marts_dir, marts, rebuilt, vars)
     return BuildResult(
         warehouse=warehouse,
         marts_dir=marts_dir,

@@ -42,15 +42,11 @@ def effective_vars(overrides: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def write_build_record(
-    marts: Mapping[str, Path], rebuilt: Iterable[str], overrides: Mapping[str, Any]
+    marts_dir: Path, marts: Mapping[str, Path], rebuilt: Iterable[str], overrides: Mapping[str, Any]
 ) -> Path:
-    """Update the record in the marts folder for the marts this build wrote; keep the others' entries."""
-    rebuilt = [name for name in rebuilt if name in marts]
-    folder = next(iter(marts.values())).parent if marts else None
-    if folder is None:
-        raise ValueError("no marts to record")
-    path = folder / RECORD_NAME
-    record = read_build_record(folder)
+    """Update the record in `marts_dir` for the marts this build wrote; keep the other marts' entries."""
+    path = Path(marts_dir) / RECORD_NAME
+    record = read_build_record(Path(marts_dir))
     built_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     shared = {
         "built_at": built_at,
@@ -59,7 +55,8 @@ def write_build_record(
         "overrides": dict(overrides),
     }
     for name in rebuilt:
-        record[name] = {"sha256": sha256_of(marts[name]), **shared}
+        if name in marts:
+            record[name] = {"sha256": sha256_of(marts[name]), **shared}
     record = {name: record[name] for name in sorted(record) if name in marts}
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps({"marts": record}, indent=2, sort_keys=True, default=str))

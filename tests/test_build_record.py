@@ -22,7 +22,7 @@ def _marts(folder: Path, names: list[str]) -> dict[str, Path]:
 
 def test_a_build_records_the_marts_it_wrote_and_keeps_the_others(tmp_path):
     marts = _marts(tmp_path, ["mart_a", "mart_b"])
-    write_build_record(marts, ["mart_a", "mart_b", "stg_not_a_mart"], {})
+    write_build_record(tmp_path, marts, ["mart_a", "mart_b", "stg_not_a_mart"], {})
     first = read_build_record(tmp_path)
     assert set(first) == {"mart_a", "mart_b"}
     assert first["mart_a"]["sha256"] == sha256_of(marts["mart_a"])
@@ -31,7 +31,7 @@ def test_a_build_records_the_marts_it_wrote_and_keeps_the_others(tmp_path):
 
     # a selective build rewrites mart_b only, with an override
     marts["mart_b"].write_bytes(b"rebuilt")
-    write_build_record(marts, ["mart_b"], {"surgery_early_window_days": 90})
+    write_build_record(tmp_path, marts, ["mart_b"], {"surgery_early_window_days": 90})
     second = read_build_record(tmp_path)
     assert second["mart_a"] == first["mart_a"]
     assert second["mart_b"]["overrides"] == {"surgery_early_window_days": 90}
@@ -41,7 +41,7 @@ def test_a_build_records_the_marts_it_wrote_and_keeps_the_others(tmp_path):
 
 def test_a_run_trusts_an_entry_only_for_the_file_it_describes(tmp_path):
     marts = _marts(tmp_path, ["mart_a", "mart_b"])
-    write_build_record(marts, ["mart_a", "mart_b"], {"surgery_early_window_days": 90})
+    write_build_record(tmp_path, marts, ["mart_a", "mart_b"], {"surgery_early_window_days": 90})
     marts["mart_b"].write_bytes(b"written by plain dbt afterwards")
     hashes = {name: sha256_of(path) for name, path in marts.items()}
     record = marts_record(tmp_path, hashes)
@@ -56,7 +56,7 @@ def test_provenance_without_overrides_and_without_any_record(tmp_path):
     marts = _marts(tmp_path, ["mart_a"])
     hashes = {"mart_a": sha256_of(marts["mart_a"])}
     assert "Build settings unknown for mart_a" in "\n".join(provenance_lines(marts_record(tmp_path, hashes)))
-    write_build_record(marts, ["mart_a"], {})
+    write_build_record(tmp_path, marts, ["mart_a"], {})
     text = "\n".join(provenance_lines(marts_record(tmp_path, hashes)))
     assert "with the windows and thresholds of dbt_project.yml (no `--vars`)" in text
     assert "unknown" not in text
