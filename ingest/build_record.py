@@ -14,6 +14,7 @@ import json
 import os
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,7 @@ def write_build_record(
     built_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     shared = {
         "built_at": built_at,
+        "lumbar_version": version("lumbar"),
         "dbt_project_sha256": dbt_project_sha256(),
         "vars": effective_vars(overrides),
         "overrides": dict(overrides),

@@ -32,6 +32,24 @@ train_app = typer.Typer(
 )
 app.add_typer(train_app, name="train")
 
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        print(f"lumbar {version('lumbar')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """EHR warehouse and feature layer for low-back-pain research."""
+
+
 # Piped output (make, CI logs) gets a width that fits the study tables instead of rich's 80 columns.
 console = Console() if sys.stdout.isatty() else Console(width=140)
 err_console = Console(stderr=True)

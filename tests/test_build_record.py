@@ -28,6 +28,7 @@ def test_a_build_records_the_marts_it_wrote_and_keeps_the_others(tmp_path):
     assert first["mart_a"]["sha256"] == sha256_of(marts["mart_a"])
     assert first["mart_a"]["overrides"] == {}
     assert first["mart_a"]["vars"]["surgery_early_window_days"] == 60  # dbt_project.yml's value
+    assert first["mart_a"]["lumbar_version"]
 
     # a selective build rewrites mart_b only, with an override
     marts["mart_b"].write_bytes(b"rebuilt")

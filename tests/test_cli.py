@@ -109,3 +109,11 @@ def test_site_options_belong_to_the_generalizability_protocol(tmp_path):
         result = runner.invoke(app, ["train", "surgery", *option, "--marts-dir", str(tmp_path / "nowhere")])
         assert result.exit_code == 2, result.output
         assert "generalizability protocol only" in result.output
+
+
+def test_version():
+    from importlib.metadata import version
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"lumbar {version('lumbar')}"
