@@ -110,6 +110,25 @@ def test_run_folder_has_report_plots_and_bonferroni_profiles(run):
     assert dd.test == "Kruskal-Wallis" and dd.p_bonferroni < 0.001
 
 
+def test_report_hides_net_benefit_when_an_outcome_class_is_small(run):
+    from models_py.studies.stratification import _report
+
+    run_dir, summary = run
+    tables = [
+        pd.read_parquet(run_dir / f"{name}.parquet")
+        for name in ("k_selection", "profiles", "decision_curves")
+    ]
+    shown = _report(summary, *tables)
+    assert "Net benefit not shown" not in shown and f"{summary['outcome_prevalence']:.3f}" in shown
+    small = {**summary, "n_outcome_positive": 4}  # as if 4 participants had the outcome
+    hidden = _report(small, *tables)
+    assert "Outcome prevalence <11 positive" in hidden
+    assert (
+        "Net benefit not shown" in hidden
+        and "treat" not in hidden.split("## Decision curves")[1].lower()[200:]
+    )
+
+
 def test_net_benefit_equals_dcurves():
     dcurves = pytest.importorskip("dcurves")
     rng = np.random.default_rng(3)

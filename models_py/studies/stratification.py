@@ -323,6 +323,7 @@ def train_stratification(
         "cluster_names": names,
         "accuracy": accuracy,
         "outcome_prevalence": float(y.mean()),
+        "n_outcome_positive": int(y.sum()),
         "ari_vs_truth": ari,
         "versions": {
             "python": platform.python_version(),
@@ -479,17 +480,21 @@ def _report(summary: dict, k_table: pd.DataFrame, profiles: pd.DataFrame, curves
         rp.markdown_table(acc, ".3f"),
         "",
     ]
+    n_known, n_positive = summary["n_outcome_known"], summary["n_outcome_positive"]
+    prevalence = rp.prevalence_cell(n_known, n_positive)
     lines += [
         "## Decision curves: persistent bothersome LBP",
         "",
-        f"Outcome prevalence {summary['outcome_prevalence']:.3f}. Risk of a strategy = out-of-fold outcome rate of the patient's group; "
+        f"Outcome prevalence {prevalence}. Risk of a strategy = out-of-fold outcome rate of the patient's group; "
         f"{TREAT_ALL} treats everyone, {TREAT_NONE} no one. Intervals: percentile bootstrap (decision_curves.parquet).",
         "",
-        rp.markdown_table(wide, ".4f"),
-        "",
-        "![decision curves](decision_curves.png)",
-        "",
     ]
+    if "positive" in prevalence or "negative" in prevalence:
+        # treat-all's net benefit is a function of the prevalence, so the curves would give the small class
+        # away; they stay in decision_curves.parquet inside the run folder
+        lines += ["Net benefit not shown: one outcome class has 1 to 10 participants.", ""]
+    else:
+        lines += [rp.markdown_table(wide, ".4f"), "", "![decision curves](decision_curves.png)", ""]
     return "\n".join(lines)
 
 
