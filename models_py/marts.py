@@ -132,56 +132,42 @@ def marts_record(marts_dir: Path, hashes: dict[str, str]) -> dict:
     return {"marts_dir": str(marts_dir), "sha256": hashes, "build": build}
 
 
+def _overrides(entry: dict) -> str:
+    given = entry.get("overrides", {})
+    return ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(given.items())) or "(none)"
+
+
 def provenance_lines(record: dict) -> list[str]:
     """Markdown for a report: which dbt vars and which dbt project built the marts the run read."""
     build: dict[str, dict | None] = record.get("build", {})
-    unknown = sorted(name for name, entry in build.items() if entry is None)
-    known = {name: entry for name, entry in build.items() if entry is not None}
-    paragraphs: list[list[str]] = []
-    overrides = {json.dumps(e.get("overrides", {}), sort_keys=True) for e in known.values()}
-    if known and overrides == {"{}"}:
+    known = {name: entry for name, entry in sorted(build.items()) if entry is not None}
+    unknown = [name for name, entry in sorted(build.items()) if entry is None]
+    paragraphs: list[str] = []
+    if known and all(not e.get("overrides") for e in known.values()):
         paragraphs.append(
-            [
-                "Marts built by `lumbar build` with the windows and thresholds of dbt_project.yml (no `--vars`)."
-            ]
+            "Marts built by `lumbar build` with the windows and thresholds of dbt_project.yml (no `--vars`)."
         )
     elif known:
         paragraphs.append(
-            [
-                f"- {name}: built with `--vars` "
-                + (
-                    ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(entry.get("overrides", {}).items()))
-                    or "(none)"
-                )
-                for name, entry in sorted(known.items())
-            ]
+            "\n".join(f"- {name}: built with `--vars` {_overrides(e)}" for name, e in known.items())
         )
     projects = {str(e.get("dbt_project_sha256", ""))[:12] for e in known.values()}
     if len(projects) == 1:
         paragraphs.append(
-            [
-                f"dbt project (SQL, macros, seeds, vars) sha256 {projects.pop()}…; every var is in `marts.json`."
-            ]
+            f"dbt project (SQL, macros, seeds, vars) sha256 {projects.pop()}…; every var is in `marts.json`."
         )
     elif projects:
         paragraphs.append(
-            [
-                "The marts were built from different versions of the dbt project: see each mart's "
-                "`dbt_project_sha256` in `marts.json`."
-            ]
+            "The marts were built from different versions of the dbt project: see each mart's "
+            "`dbt_project_sha256` in `marts.json`."
         )
     if unknown:
         paragraphs.append(
-            [
-                f"Build settings unknown for {', '.join(unknown)}: the file is not one `lumbar build` recorded "
-                "(written by plain dbt, an older lumbar, or changed since), so the windows and code lists "
-                "behind it are not on record."
-            ]
+            f"Build settings unknown for {', '.join(unknown)}: the file is not one `lumbar build` recorded "
+            "(written by plain dbt, an older lumbar, or changed since), so the windows and code lists behind it "
+            "are not on record."
         )
-    lines = ["", "## Data provenance"]
-    for paragraph in paragraphs:
-        lines += ["", *paragraph]
-    return [*lines, ""]
+    return ["", "## Data provenance", *(line for paragraph in paragraphs for line in ("", paragraph)), ""]
 
 
 def read_marts_record(run_dir: Path) -> dict:
