@@ -41,6 +41,7 @@ class NodeProblem:
     name: str
     status: str
     message: str
+    unique_id: str = ""
 
 
 def _failures_message(result: Any) -> str:
@@ -158,8 +159,10 @@ def build(
     if problems:
         raise BuildError(_failure_message(problems, warehouse))
     marts = _finalise_marts(warehouse, marts_dir)
-    rebuilt = [p.name for p in results if p.kind == "model" and p.status == "success"]
-    write_build_record(marts_dir, marts, rebuilt, vars)
+    built = {p.unique_id: p.name for p in results if p.kind in ("model", "seed") and p.status == "success"}
+    rebuilt = [name for name in built.values() if name in marts]
+    partial = set() if select is None else _built_on_older_tables(warehouse, rebuilt, set(built))
+    write_build_record(marts_dir, marts, rebuilt, vars, partial=partial)
     return BuildResult(
         warehouse=warehouse,
         marts_dir=marts_dir,
@@ -204,9 +207,33 @@ def _run_dbt(
             name=r.node.name,
             status=str(r.status),
             message=_failures_message(r) if str(r.status) in _WARNED else summary(r.message or ""),
+            unique_id=r.node.unique_id,
         )
         for r in run_results
     ]
+
+
+def _built_on_older_tables(warehouse: Path, marts: list[str], built: set[str]) -> set[str]:
+    """The marts of a selective build that read a model or seed this build did not rebuild: their tables
+    may come from an earlier build with other vars or code lists (dbt's manifest gives the lineage)."""
+    nodes = json.loads((dbt_dir(warehouse) / "target" / "manifest.json").read_text())["nodes"]
+    by_name = {n["name"]: uid for uid, n in nodes.items() if n["resource_type"] == "model"}
+    partial = set()
+    for mart in marts:
+        todo, seen = [by_name[mart]], set()
+        while todo:
+            uid = todo.pop()
+            for parent in nodes.get(uid, {}).get("depends_on", {}).get("nodes", []):
+                if (
+                    parent in nodes
+                    and nodes[parent]["resource_type"] in ("model", "seed")
+                    and parent not in seen
+                ):
+                    seen.add(parent)
+                    todo.append(parent)
+        if not seen <= built:
+            partial.add(mart)
+    return partial
 
 
 def _failure_message(problems: list[NodeProblem], warehouse: Path) -> str:

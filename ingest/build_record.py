@@ -14,7 +14,7 @@ import json
 import os
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,8 @@ from ingest.paths import DBT_PROJECT_DIR
 
 RECORD_NAME = "_lumbar_build.json"
 _PROJECT_PARTS = ("dbt_project.yml", "models", "macros", "seeds", "tests")
+# SQL, YAML (configs, vars, tests) and seed CSVs; not editor or OS files that happen to sit there
+_PROJECT_SUFFIXES = {".sql", ".yml", ".yaml", ".csv"}
 
 
 def dbt_project_sha256() -> str:
@@ -31,7 +33,10 @@ def dbt_project_sha256() -> str:
     files: list[Path] = []
     for part in _PROJECT_PARTS:
         path = DBT_PROJECT_DIR / part
-        files += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in _PROJECT_SUFFIXES)
+        else:
+            files.append(path)
     return sha256_of_files(files, root=DBT_PROJECT_DIR)
 
 
@@ -43,15 +48,25 @@ def effective_vars(overrides: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def write_build_record(
-    marts_dir: Path, marts: Mapping[str, Path], rebuilt: Iterable[str], overrides: Mapping[str, Any]
+    marts_dir: Path,
+    marts: Mapping[str, Path],
+    rebuilt: Iterable[str],
+    overrides: Mapping[str, Any],
+    *,
+    partial: Iterable[str] = (),
 ) -> Path:
-    """Update the record in `marts_dir` for the marts this build wrote; keep the other marts' entries."""
+    """Update the record in `marts_dir` for the marts this build wrote; keep the other marts' entries.
+
+    `partial`: marts a selective build rewrote on tables it did not rebuild; their vars are not known (the
+    entry keeps `vars: null`), only that the file is the one this build wrote.
+    """
+    partial = set(partial)
     path = Path(marts_dir) / RECORD_NAME
     record = read_build_record(Path(marts_dir))
     built_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     shared = {
         "built_at": built_at,
-        "lumbar_version": version("lumbar"),
+        "lumbar_version": _lumbar_version(),
         "dbt_project_sha256": dbt_project_sha256(),
         "vars": effective_vars(overrides),
         "overrides": dict(overrides),
@@ -59,11 +74,20 @@ def write_build_record(
     for name in rebuilt:
         if name in marts:
             record[name] = {"sha256": sha256_of(marts[name]), **shared}
+            if name in partial:
+                record[name]["vars"] = None
     record = {name: record[name] for name in sorted(record) if name in marts}
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps({"marts": record}, indent=2, sort_keys=True, default=str))
     os.replace(tmp, path)
     return path
+
+
+def _lumbar_version() -> str:
+    try:
+        return version("lumbar")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
 
 
 def read_build_record(folder: Path) -> dict[str, dict[str, Any]]:

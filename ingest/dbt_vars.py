@@ -47,7 +47,9 @@ def parse_vars(text: str) -> dict[str, Any]:
         raise LumbarError(
             f"--vars {text!r}: {where}; write a mapping such as '{{surgery_early_window_days: 90}}'"
         ) from None
-    if not isinstance(given, dict) or not given:
+    if given is None or given == {}:
+        return {}  # `--vars '{}'`, as dbt allows: nothing overridden
+    if not isinstance(given, dict):
         raise LumbarError(
             f"--vars {text!r} is not a mapping of var names to values, such as '{{surgery_early_window_days: 90}}'"
         )
@@ -68,16 +70,37 @@ def check_vars(given: dict[str, Any]) -> dict[str, Any]:
 
 
 def _checked_value(name: str, value: Any, default: Any) -> Any:
-    if isinstance(value, dt.date):
-        value = value.isoformat()
+    value = _plain(value)
     if default is None:
         return value
-    expected = _kind(default)
-    if _kind(value) != expected and not (expected == "a number" and _kind(value) == "a whole number"):
+    if not _same_kind(value, default) or (
+        isinstance(value, list) and default and not all(_same_kind(v, default[0]) for v in value)
+    ):
+        expected = _kind(default) + (
+            f" of {_kind(default[0])}s" if isinstance(default, list) and default else ""
+        )
         raise LumbarError(
             f"--vars: {name} must be {expected} like its default {json.dumps(default)}, got {json.dumps(value)}"
         )
     return value
+
+
+def _plain(value: Any) -> Any:
+    """YAML dates (at any depth) as the ISO text the SQL casts, so the vars serialise for dbt."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def _same_kind(value: Any, default: Any) -> bool:
+    # a whole number is a valid number (feature_rare_threshold: 0)
+    return _kind(value) == _kind(default) or (
+        _kind(default) == "a number" and _kind(value) == "a whole number"
+    )
 
 
 def _kind(value: Any) -> str:

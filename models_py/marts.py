@@ -140,8 +140,9 @@ def _overrides(entry: dict) -> str:
 def provenance_lines(record: dict) -> list[str]:
     """Markdown for a report: which dbt vars and which dbt project built the marts the run read."""
     build: dict[str, dict | None] = record.get("build", {})
-    known = {name: entry for name, entry in sorted(build.items()) if entry is not None}
-    unknown = [name for name, entry in sorted(build.items()) if entry is None]
+    known = {name: entry for name, entry in sorted(build.items()) if entry and entry.get("vars") is not None}
+    partial = [name for name, entry in sorted(build.items()) if entry and entry.get("vars") is None]
+    unknown = [name for name, entry in sorted(build.items()) if not entry]
     paragraphs: list[str] = []
     if known and all(not e.get("overrides") for e in known.values()):
         paragraphs.append(
@@ -160,6 +161,11 @@ def provenance_lines(record: dict) -> list[str]:
         paragraphs.append(
             "The marts were built from different versions of the dbt project: see each mart's "
             "`dbt_project_sha256` in `marts.json`."
+        )
+    if partial:
+        paragraphs.append(
+            f"Vars unknown for {', '.join(partial)}: rebuilt by a `lumbar build --select` that read tables of an "
+            "earlier build, whose windows and code lists are not on record."
         )
     if unknown:
         paragraphs.append(

@@ -68,3 +68,16 @@ def test_an_unreadable_record_counts_as_none(tmp_path):
     assert read_build_record(tmp_path) == {}
     (tmp_path / RECORD_NAME).write_text(json.dumps(["a list"]))
     assert read_build_record(tmp_path) == {}
+
+
+def test_a_mart_rebuilt_on_older_tables_has_unknown_vars(tmp_path):
+    marts = _marts(tmp_path, ["mart_a", "mart_b"])
+    write_build_record(
+        tmp_path, marts, ["mart_a", "mart_b"], {"surgery_early_window_days": 90}, partial={"mart_b"}
+    )
+    hashes = {name: sha256_of(path) for name, path in marts.items()}
+    record = marts_record(tmp_path, hashes)
+    assert record["build"]["mart_b"]["vars"] is None  # the file is known, its windows are not
+    text = "\n".join(provenance_lines(record))
+    assert "mart_a: built with `--vars` surgery_early_window_days=90" in text
+    assert "Vars unknown for mart_b: rebuilt by a `lumbar build --select`" in text

@@ -305,6 +305,19 @@ def test_the_build_records_what_built_each_mart(built: BuildResult) -> None:
         assert record[name]["vars"]["ldh_lss_lookback_days"] == 365
 
 
+def test_a_selective_build_does_not_claim_the_vars_of_tables_it_did_not_rebuild(
+    built: BuildResult, tmp_path: Path
+) -> None:
+    from ingest.build_record import read_build_record
+
+    copy = tmp_path / "lumbar.duckdb"
+    shutil.copy(built.warehouse, copy)
+    result = build(copy, select="mart_surgery_static", vars={"surgery_early_window_days": 90}, progress=False)
+    entry = read_build_record(result.marts_dir)["mart_surgery_static"]
+    # the cohort it reads was built with 60 days, not 90: neither may be claimed
+    assert entry["vars"] is None and entry["overrides"] == {"surgery_early_window_days": 90}
+
+
 def test_cohort_rules_on_hand_made_patients(built: BuildResult) -> None:
     labels = {(r["task"], r["patient_id"]): r["label"] for r in _mart(built, "mart_surgery_static")}
     assert labels[("early", "P01")] == 1 and ("late", "P01") not in labels  # surgery on day 60

@@ -3,8 +3,6 @@ ignores a var nobody reads and would build the paper's defaults under a misspelt
 
 from __future__ import annotations
 
-import re
-
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -15,14 +13,13 @@ from ingest.errors import LumbarError
 from ingest.paths import DBT_PROJECT_DIR
 
 
-def test_every_var_the_sql_reads_is_known():
-    read = set()
-    for path in DBT_PROJECT_DIR.joinpath("models").rglob("*.sql"):
-        read |= set(re.findall(r"""var\(\s*['"](\w+)['"]""", path.read_text()))
+def test_vars_read_with_an_inline_default_are_known_too():
     defaults = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
-    assert read and read <= set(project_vars())
-    assert set(defaults) <= set(project_vars())
-    assert "dq_max_age_years" in project_vars()  # read with an inline default, not in dbt_project.yml
+    known = set(project_vars())
+    assert set(defaults) <= known
+    # read in SQL with var('name', default) and absent from dbt_project.yml: found by scanning the project
+    inline = {"dq_max_age_years", "icd10_effective_date", "raw_dir"}
+    assert not inline & set(defaults) and inline <= known
 
 
 @pytest.mark.parametrize(
@@ -35,6 +32,9 @@ def test_every_var_the_sql_reads_is_known():
         ('{"index_modalities": ["MRI"], "ldh_lss_include_index_day": true}',
          {"index_modalities": ["MRI"], "ldh_lss_include_index_day": True}),
         ("{dq_max_age_years: 100}", {"dq_max_age_years": 100}),
+        ("{}", {}),
+        ("{raw_dir: {when: [2014-01-01]}}", {"raw_dir": {"when": ["2014-01-01"]}}),  # nested dates too
+        ("{injection_tfesi_cpt_codes: ['64483']}", {"injection_tfesi_cpt_codes": ["64483"]}),
     ],
 )  # fmt: skip
 def test_valid_vars_pass_through(text, expected):
@@ -50,7 +50,7 @@ def test_valid_vars_pass_through(text, expected):
         ("{ldh_lss_include_index_day: 1}", "must be true or false like its default false"),
         ("{index_modalities: MRI}", "must be a list"),
         ("[1, 2]", "is not a mapping"),
-        ("{}", "is not a mapping"),
+        ("{injection_tfesi_cpt_codes: [64483]}", "must be a list of texts"),
         ("{a: [}", "write a mapping such as"),
     ],
 )  # fmt: skip

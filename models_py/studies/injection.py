@@ -490,10 +490,10 @@ def _check_config(cfg: InjectionConfig) -> None:
 def _title(marts: dict) -> str:
     """The outcome as the marts defined it: the dbt vars recorded for the features mart, when on record
     (a researcher may have changed the responder rule with --vars)."""
-    entry = marts.get("build", {}).get(FEATURES_MART)
-    if not entry:
+    v = (marts.get("build", {}).get(FEATURES_MART) or {}).get("vars") or {}
+    needed = ("injection_responder_min_percent", "injection_nrs_name", "injection_followup_min_days")
+    if not all(k in v for k in (*needed, "injection_followup_max_days")):
         return "# Injection response after TFESI (responder rule of the marts' build: not on record)"
-    v = entry["vars"]
     return (
         f"# Injection response: >= {v['injection_responder_min_percent']} % relief of {v['injection_nrs_name']} "
         f"{v['injection_followup_min_days']}-{v['injection_followup_max_days']} days after TFESI"

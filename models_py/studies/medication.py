@@ -31,7 +31,8 @@ import sklearn
 from rich.console import Console
 from rich.table import Table
 
-from ingest.privacy import suppress_parts, suppress_subset
+from ingest.cell_suppression import Flow, column_hidden
+from ingest.privacy import MASK, mask_note, masked, suppress_subset, suppression_threshold
 from models_py import evaluate as ev
 from models_py import report as rp
 from models_py.errors import UserInputError
@@ -452,11 +453,23 @@ def plot_confusion(confusion: pd.DataFrame, best: dict[str, str], path: Path) ->
 
 
 def cohort_counts(profile: pd.DataFrame) -> pd.DataFrame:
-    """Patients per split and outcome class, as printed: the cells add up to the cohort printed above
-    them, so they are masked together (a lone hidden cell could be found by subtraction)."""
+    """Patients per split and outcome class, as printed. Each split's classes add up to that split's size,
+    which the console prints (train) and the report implies (all - train), so a small class is hidden
+    together with every other class of its split."""
     counts = profile.groupby(["split", "outcome"]).size().rename("n").reset_index()
-    shown = suppress_parts(int(counts["n"].sum()), dict(enumerate(counts["n"].astype(int))))
-    counts["n"] = [shown[i] for i in range(len(counts))]
+    limit = suppression_threshold()
+    shown = []
+    for _, rows in counts.groupby("split", sort=False):
+        values = {
+            "all": int(rows["n"].sum()),
+            **dict(zip(rows["outcome"], rows["n"].astype(int), strict=True)),
+        }
+        flow = Flow.chain(["all"], {"all": tuple(rows["outcome"])})
+        hidden = column_hidden(values, flow, limit)
+        shown += [
+            (i, masked(values[o], o in hidden)) for i, o in zip(rows.index, rows["outcome"], strict=True)
+        ]
+    counts["n"] = pd.Series(dict(shown))
     return counts
 
 
@@ -489,6 +502,7 @@ def _report_markdown(config: dict, tables: dict[str, pd.DataFrame], profile: pd.
         "## Cohort by split and outcome",
         "",
         rp.markdown_table(counts),
+        *(["", mask_note() + "."] if (counts["n"] == MASK).any() else []),
         "",
         "## Test performance (bootstrap mean [95 % interval]; threshold 0.5)",
         "",
