@@ -231,7 +231,9 @@ def _built_on_older_tables(warehouse: Path, marts: list[str], built: set[str]) -
                 ):
                     seen.add(parent)
                     todo.append(parent)
-        if not seen <= built:
+        # an ephemeral model is compiled into its readers, so it always has this build's vars
+        stored = {uid for uid in seen if nodes[uid].get("config", {}).get("materialized") != "ephemeral"}
+        if not stored <= built:
             partial.add(mart)
     return partial
 
