@@ -25,6 +25,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from ingest.build import BuildResult, build
+from ingest.build_record import RECORD_NAME
 from ingest.cli import app
 from ingest.generate import generate
 from ingest.load import load_directory
@@ -208,8 +209,10 @@ def test_rerun_after_kill_completes_and_rewrites_every_mart(run_b, kills):
     for path in mart_files(run_b.marts_dir):
         assert path.stat().st_mtime >= kills.rerun_started - 1, f"{path.name} was not rewritten by the re-run"
     assert contents(run_b.marts_dir) == kills.before
-    # a killed build can leave DuckDB's temporary tmp_mart_*.parquet behind; the re-run replaces it
-    assert sorted(p.name for p in run_b.marts_dir.iterdir() if p not in mart_files(run_b.marts_dir)) == []
+    # a killed build can leave DuckDB's temporary tmp_mart_*.parquet behind; the re-run replaces it. The build
+    # record is the one other file a build leaves there.
+    others = sorted(p.name for p in run_b.marts_dir.iterdir() if p not in mart_files(run_b.marts_dir))
+    assert others == [RECORD_NAME]
 
 
 def test_build_on_busy_warehouse_is_one_line_error(run_b):
