@@ -132,9 +132,12 @@ def marts_record(marts_dir: Path, hashes: dict[str, str]) -> dict:
     return {"marts_dir": str(marts_dir), "sha256": hashes, "build": build}
 
 
+NO_OVERRIDES = "(none)"
+
+
 def _overrides(entry: dict) -> str:
     given = entry.get("overrides", {})
-    return ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(given.items())) or "(none)"
+    return ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(given.items())) or NO_OVERRIDES
 
 
 def provenance_lines(record: dict) -> list[str]:
@@ -144,9 +147,13 @@ def provenance_lines(record: dict) -> list[str]:
     partial = [name for name, entry in sorted(build.items()) if entry and entry.get("vars") is None]
     unknown = [name for name, entry in sorted(build.items()) if not entry]
     paragraphs: list[str] = []
-    if known and all(not e.get("overrides") for e in known.values()):
+    settings = {_overrides(e) for e in known.values()}
+    if known and not partial and not unknown and len(settings) == 1:
+        given = settings.pop()
         paragraphs.append(
             "Marts built by `lumbar build` with the windows and thresholds of dbt_project.yml (no `--vars`)."
+            if given == NO_OVERRIDES
+            else f"Marts built by `lumbar build --vars` {given}."
         )
     elif known:
         paragraphs.append(
@@ -155,7 +162,7 @@ def provenance_lines(record: dict) -> list[str]:
     projects = {str(e.get("dbt_project_sha256", ""))[:12] for e in known.values()}
     if len(projects) == 1:
         paragraphs.append(
-            f"dbt project (SQL, macros, seeds, vars) sha256 {projects.pop()}…; every var is in `marts.json`."
+            f"dbt project (SQL, macros, seeds, vars) sha256 {projects.pop()}…; the vars themselves are in `marts.json`."
         )
     elif projects:
         paragraphs.append(

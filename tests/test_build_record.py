@@ -81,3 +81,12 @@ def test_a_mart_rebuilt_on_older_tables_has_unknown_vars(tmp_path):
     text = "\n".join(provenance_lines(record))
     assert "mart_a: built with `--vars` surgery_early_window_days=90" in text
     assert "Vars unknown for mart_b: rebuilt by a `lumbar build --select`" in text
+
+
+def test_one_sentence_when_every_mart_shares_its_overrides(tmp_path):
+    marts = _marts(tmp_path, ["mart_a", "mart_b"])
+    write_build_record(tmp_path, marts, ["mart_a", "mart_b"], {"surgery_early_window_days": 90})
+    hashes = {name: sha256_of(path) for name, path in marts.items()}
+    text = "\n".join(provenance_lines(marts_record(tmp_path, hashes)))
+    assert "Marts built by `lumbar build --vars` surgery_early_window_days=90." in text
+    assert "- mart_a" not in text
