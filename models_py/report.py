@@ -19,6 +19,7 @@ from sklearn.metrics import precision_recall_curve, roc_curve  # noqa: E402
 
 from ingest.cell_suppression import Flow, mask_table  # noqa: E402
 from ingest.privacy import mask_note, masked, suppress, suppression_threshold  # noqa: E402
+from models_py.errors import UserInputError  # noqa: E402
 from models_py.evaluate import mask_count  # noqa: E402
 
 MODEL_LABELS = {
@@ -59,8 +60,29 @@ def make_run_dir(out_dir: Path, stem: str) -> Path:
         except FileExistsError:
             continue
         os.chmod(run_dir, 0o700)  # mkdir's mode is filtered by the umask; make it exact
+        (run_dir / INCOMPLETE).write_text(
+            "This run did not finish (it failed or was interrupted): its files are partial. "
+            "finish_run() removes this file when the run completes.\n"
+        )
         return run_dir
     raise RuntimeError(f"could not create a fresh run folder under {out_dir}")
+
+
+INCOMPLETE = "INCOMPLETE"  # present in a run folder until its study finished writing everything
+
+
+def finish_run(run_dir: Path) -> Path:
+    """Mark a run folder complete: the last step of every study."""
+    (Path(run_dir) / INCOMPLETE).unlink()
+    return run_dir
+
+
+def require_finished(run_dir: Path, study: str) -> None:
+    """A one-line error for a run folder whose study failed or was interrupted."""
+    if (Path(run_dir) / INCOMPLETE).exists():
+        raise UserInputError(
+            f"{run_dir} is an unfinished {study} run (it failed or was interrupted); run it again"
+        )
 
 
 def write_json(path: Path, obj: object) -> None:

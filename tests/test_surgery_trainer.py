@@ -57,6 +57,7 @@ def test_run_folder_has_every_artifact(runs):
     ):
         assert (run / name).is_file(), name
     assert list((run / "embeddings").glob("word2vec-*.kv"))
+    assert not (run / "INCOMPLETE").exists()  # removed only when everything above was written
     hashes = json.loads((run / "marts.json").read_text())["sha256"]
     assert set(hashes) >= {"mart_surgery_static", "mart_report_corpus"} and all(
         len(h) == 64 for h in hashes.values()
@@ -110,6 +111,21 @@ def test_generalizability_run_reports_each_site(marts, tmp_path):
     metrics = pd.read_parquet(run / "metrics.parquet")
     assert set(metrics["test_set"]) == {"henry_ford", "group_health"}
     assert "Table 3" in (run / "report.md").read_text()
+
+
+def test_a_run_that_fails_midway_is_marked_unfinished(marts, tmp_path, monkeypatch):
+    import models_py.studies.surgery as surgery
+
+    def fail(*args, **kwargs):
+        raise KeyboardInterrupt  # as if the user pressed Ctrl-C during evaluation
+
+    monkeypatch.setattr(surgery, "_report_markdown", fail)
+    with pytest.raises(KeyboardInterrupt):
+        train_surgery(marts, tmp_path, task="early", models=["lasso_text"], **FAST)
+    (run,) = tmp_path.glob("surgery-early-*")
+    assert (run / "INCOMPLETE").is_file()
+    with pytest.raises(UserInputError, match="unfinished surgery run"):
+        summary_table(run)
 
 
 def test_cli_chooses_the_sites(marts, tmp_path):

@@ -467,7 +467,7 @@ def train_injection(
     marts = read_marts_record(run_dir)
     (run_dir / "report.md").write_text(_report(summary, results, marts) + "\n".join(provenance_lines(marts)))
     console.print(f"run folder: {run_dir}")
-    return run_dir
+    return rp.finish_run(run_dir)
 
 
 def _check_config(cfg: InjectionConfig) -> None:
@@ -624,6 +624,7 @@ def _stats(metrics: pd.DataFrame, model: str, metric: str) -> dict[str, float]:
 def summary_table(run_dir: Path) -> Table:
     """AUC with its bootstrap interval, AUPRC and Brier score per model of a finished run, for the CLI."""
     run_dir = Path(run_dir)
+    rp.require_finished(run_dir, STUDY)
     try:
         summary = json.loads((run_dir / "config.json").read_text())
         metrics = pd.read_parquet(run_dir / "metrics.parquet")

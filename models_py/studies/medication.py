@@ -248,7 +248,7 @@ def train_medication(
         _report_markdown(config, tables, profile) + "\n".join(provenance_lines(read_marts_record(run_dir)))
     )
     console.print(f"run folder: {run_dir}")
-    return run_dir
+    return rp.finish_run(run_dir)
 
 
 def _evaluate(results: list[dict], profile: pd.DataFrame, cfg: MedicationConfig) -> dict[str, pd.DataFrame]:
@@ -528,6 +528,7 @@ def _report_markdown(config: dict, tables: dict[str, pd.DataFrame], profile: pd.
 
 def summary_table(run_dir: Path) -> Table:
     """Best predictor set per outcome with test balanced accuracy and AUC (bootstrap mean and 95 % interval)."""
+    rp.require_finished(run_dir, STUDY)
     metrics = pd.read_parquet(Path(run_dir) / "metrics.parquet")
     best = best_datatype_per_outcome(metrics)
     table = Table(title=f"medication: best predictor set per outcome ({Path(run_dir).name})")

@@ -336,7 +336,7 @@ def train_stratification(
     report = _report(summary, choice.table, profiles, curves)
     (run_dir / "report.md").write_text(report + "\n".join(provenance_lines(read_marts_record(run_dir))))
     console.print(f"run folder: {run_dir}")
-    return run_dir
+    return rp.finish_run(run_dir)
 
 
 def _truth_ari(truth_dir: Path, patient_ids: pd.Series, labels: np.ndarray) -> float:
@@ -500,6 +500,7 @@ def _report(summary: dict, k_table: pd.DataFrame, profiles: pd.DataFrame, curves
 
 def summary_table(run_dir: Path) -> Table:
     """k, cluster sizes, CV accuracy and ARI of a finished run, for the CLI."""
+    rp.require_finished(run_dir, STUDY)
     try:
         summary = json.loads((Path(run_dir) / "config.json").read_text())
     except FileNotFoundError:

@@ -515,7 +515,7 @@ def train_surgery(
     report = _report_markdown(config, results, fitted, test_sets)
     (run_dir / "report.md").write_text(report + "\n".join(provenance_lines(read_marts_record(run_dir))))
     console.print(f"run folder: {run_dir}")
-    return run_dir
+    return rp.finish_run(run_dir)
 
 
 def _prediction_frame(rows: pd.DataFrame, scores: np.ndarray, model: str, split: str, test_set: str | None):
@@ -618,6 +618,7 @@ def _report_markdown(config: dict, results: dict[str, pd.DataFrame], fitted: dic
 def summary_table(run_dir: Path) -> Table:
     """Table-2-shaped summary of a run folder (mean ± SD over bootstrap resamples), for the CLI."""
     run_dir = Path(run_dir)
+    rp.require_finished(run_dir, STUDY)
     try:
         config = json.loads((run_dir / "config.json").read_text())
         metrics = pd.read_parquet(run_dir / "metrics.parquet")
