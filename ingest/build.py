@@ -160,9 +160,9 @@ def build(
         raise BuildError(_failure_message(problems, warehouse))
     marts = _finalise_marts(warehouse, marts_dir)
     built = {p.unique_id: p.name for p in results if p.kind in ("model", "seed") and p.status == "success"}
-    rebuilt = [name for name in built.values() if name in marts]
+    rebuilt = {uid: name for uid, name in built.items() if name in marts}
     partial = set() if select is None else _built_on_older_tables(warehouse, rebuilt, set(built))
-    write_build_record(marts_dir, marts, rebuilt, vars, partial=partial)
+    write_build_record(marts_dir, marts, rebuilt.values(), vars, partial=partial)
     return BuildResult(
         warehouse=warehouse,
         marts_dir=marts_dir,
@@ -213,17 +213,19 @@ def _run_dbt(
     ]
 
 
-def _built_on_older_tables(warehouse: Path, marts: list[str], built: set[str]) -> set[str]:
-    """The marts of a selective build that read a model or seed this build did not rebuild: their tables
-    may come from an earlier build with other vars or code lists (dbt's manifest gives the lineage)."""
-    nodes = json.loads((dbt_dir(warehouse) / "target" / "manifest.json").read_text())["nodes"]
-    by_name = {n["name"]: uid for uid, n in nodes.items() if n["resource_type"] == "model"}
+def _built_on_older_tables(warehouse: Path, marts: dict[str, str], built: set[str]) -> set[str]:
+    """The marts (unique id -> name) of a selective build that read a model or seed this build did not
+    rebuild: their tables may come from an earlier build with other vars or code lists (dbt's manifest gives
+    the lineage; without it every mart counts)."""
+    try:
+        nodes = json.loads((dbt_dir(warehouse) / "target" / "manifest.json").read_text())["nodes"]
+    except (OSError, ValueError, KeyError):
+        return set(marts.values())
     partial = set()
-    for mart in marts:
-        todo, seen = [by_name[mart]], set()
+    for uid, name in marts.items():
+        todo, seen = [uid], set()
         while todo:
-            uid = todo.pop()
-            for parent in nodes.get(uid, {}).get("depends_on", {}).get("nodes", []):
+            for parent in nodes.get(todo.pop(), {}).get("depends_on", {}).get("nodes", []):
                 if (
                     parent in nodes
                     and nodes[parent]["resource_type"] in ("model", "seed")
@@ -232,9 +234,9 @@ def _built_on_older_tables(warehouse: Path, marts: list[str], built: set[str]) -
                     seen.add(parent)
                     todo.append(parent)
         # an ephemeral model is compiled into its readers, so it always has this build's vars
-        stored = {uid for uid in seen if nodes[uid].get("config", {}).get("materialized") != "ephemeral"}
+        stored = {p for p in seen if nodes[p].get("config", {}).get("materialized") != "ephemeral"}
         if not stored <= built:
-            partial.add(mart)
+            partial.add(name)
     return partial
 
 

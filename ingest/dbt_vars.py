@@ -71,6 +71,12 @@ def check_vars(given: dict[str, Any]) -> dict[str, Any]:
 
 def _checked_value(name: str, value: Any, default: Any) -> Any:
     value = _plain(value)
+    if value is None:
+        raise LumbarError(f"--vars: {name} has no value; give one or leave the var out")
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        raise LumbarError(f"--vars: {name} must be text, a number, true/false or a list of them") from None
     if default is None:
         return value
     if not _same_kind(value, default) or (

@@ -140,6 +140,11 @@ def _overrides(entry: dict) -> str:
     return ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(given.items())) or NO_OVERRIDES
 
 
+def _built_with(entry: dict) -> str:
+    given = _overrides(entry)
+    return "no `--vars`" if given == NO_OVERRIDES else f"built with `--vars` {given}"
+
+
 def provenance_lines(record: dict) -> list[str]:
     """Markdown for a report: which dbt vars and which dbt project built the marts the run read."""
     build: dict[str, dict | None] = record.get("build", {})
@@ -156,9 +161,7 @@ def provenance_lines(record: dict) -> list[str]:
             else f"Marts built by `lumbar build --vars` {given}."
         )
     elif known:
-        paragraphs.append(
-            "\n".join(f"- {name}: built with `--vars` {_overrides(e)}" for name, e in known.items())
-        )
+        paragraphs.append("\n".join(f"- {name}: {_built_with(e)}" for name, e in known.items()))
     projects = {str(e.get("dbt_project_sha256", ""))[:12] for e in known.values()}
     if len(projects) == 1:
         paragraphs.append(

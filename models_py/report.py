@@ -73,7 +73,7 @@ INCOMPLETE = "INCOMPLETE"  # present in a run folder until its study finished wr
 
 def finish_run(run_dir: Path) -> Path:
     """Mark a run folder complete: the last step of every study."""
-    (Path(run_dir) / INCOMPLETE).unlink()
+    (Path(run_dir) / INCOMPLETE).unlink(missing_ok=True)
     return run_dir
 
 

@@ -90,3 +90,14 @@ def test_one_sentence_when_every_mart_shares_its_overrides(tmp_path):
     text = "\n".join(provenance_lines(marts_record(tmp_path, hashes)))
     assert "Marts built by `lumbar build --vars` surgery_early_window_days=90." in text
     assert "- mart_a" not in text
+
+
+def test_mixed_settings_are_listed_per_mart(tmp_path):
+    marts = _marts(tmp_path, ["mart_a", "mart_b"])
+    write_build_record(tmp_path, marts, ["mart_a", "mart_b"], {})
+    marts["mart_b"].write_bytes(b"rebuilt with a longer window")
+    write_build_record(tmp_path, marts, ["mart_b"], {"surgery_early_window_days": 90})
+    hashes = {name: sha256_of(path) for name, path in marts.items()}
+    text = "\n".join(provenance_lines(marts_record(tmp_path, hashes)))
+    assert "- mart_a: no `--vars`" in text
+    assert "- mart_b: built with `--vars` surgery_early_window_days=90" in text

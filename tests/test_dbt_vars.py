@@ -51,6 +51,9 @@ def test_valid_vars_pass_through(text, expected):
         ("{index_modalities: MRI}", "must be a list"),
         ("[1, 2]", "is not a mapping"),
         ("{injection_tfesi_cpt_codes: [64483]}", "must be a list of texts"),
+        ("{injection_nrs_name: null}", "injection_nrs_name has no value"),
+        ("{raw_dir: !!binary aGVsbG8=}", "must be text, a number"),
+        ("{feature_rare_threshold: .nan}", "must be text, a number"),
         ("{a: [}", "write a mapping such as"),
     ],
 )  # fmt: skip

@@ -176,3 +176,23 @@ def test_medication_cohort_counts_hide_a_small_class_with_the_rest_of_its_split(
     shown = {(r.split, r.outcome): r.n for r in cohort_counts(profile).itertuples()}
     assert [shown["test", o] for o in ("none", "nsaids", "opioids")] == [MASK, MASK, MASK]
     assert [shown["train", o] for o in ("none", "nsaids", "opioids")] == ["400", "300", "50"]
+
+
+def test_medication_cohort_counts_hide_a_small_split_from_the_other_splits_classes():
+    import pandas as pd
+
+    from ingest.cell_suppression import Flow, column_leaks
+    from models_py.studies.medication import cohort_counts
+
+    # N = 48 is printed; a test split of 9 must not be N minus the train classes
+    sizes = {("train", "none"): 13, ("train", "nsaids"): 13, ("train", "opioids"): 13,
+             ("test", "none"): 3, ("test", "nsaids"): 3, ("test", "opioids"): 3}  # fmt: skip
+    profile = pd.DataFrame(
+        [{"split": split, "outcome": outcome} for (split, outcome), n in sizes.items() for _ in range(n)]
+    )
+    shown = {(r.split, r.outcome): r.n for r in cohort_counts(profile).itertuples()}
+    known = {"all": 48, **{k: int(v) for k, v in shown.items() if v != MASK}}
+    flow = Flow.chain(["all"], {"all": ("train", "test"), "train": tuple(k for k in sizes if k[0] == "train"),
+                                "test": tuple(k for k in sizes if k[0] == "test")})  # fmt: skip
+    assert not column_leaks(known, flow, 10)
+    assert all(v == MASK for v in shown.values())

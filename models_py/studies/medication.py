@@ -453,23 +453,22 @@ def plot_confusion(confusion: pd.DataFrame, best: dict[str, str], path: Path) ->
 
 
 def cohort_counts(profile: pd.DataFrame) -> pd.DataFrame:
-    """Patients per split and outcome class, as printed. Each split's classes add up to that split's size,
-    which the console prints (train) and the report implies (all - train), so a small class is hidden
-    together with every other class of its split."""
+    """Patients per split and outcome class, as printed. The report prints the whole cohort and the console
+    the train size, so the classes are masked as one flow (cohort -> splits -> classes): a small class hides
+    the rest of its split, and a small split hides the other split's classes too."""
     counts = profile.groupby(["split", "outcome"]).size().rename("n").reset_index()
-    limit = suppression_threshold()
-    shown = []
-    for _, rows in counts.groupby("split", sort=False):
-        values = {
-            "all": int(rows["n"].sum()),
-            **dict(zip(rows["outcome"], rows["n"].astype(int), strict=True)),
-        }
-        flow = Flow.chain(["all"], {"all": tuple(rows["outcome"])})
-        hidden = column_hidden(values, flow, limit)
-        shown += [
-            (i, masked(values[o], o in hidden)) for i, o in zip(rows.index, rows["outcome"], strict=True)
-        ]
-    counts["n"] = pd.Series(dict(shown))
+    cells = {(r.split, r.outcome): int(r.n) for r in counts.itertuples()}
+    splits = {split: tuple(k for k in cells if k[0] == split) for split in counts["split"].unique()}
+    values = {
+        "all": sum(cells.values()),
+        **{s: sum(cells[k] for k in ks) for s, ks in splits.items()},
+        **cells,
+    }
+    flow = Flow.chain(["all"], {"all": tuple(splits), **splits})
+    hidden = column_hidden(values, flow, suppression_threshold())
+    counts["n"] = [
+        masked(cells[k], k in hidden) for k in zip(counts["split"], counts["outcome"], strict=True)
+    ]
     return counts
 
 
