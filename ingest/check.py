@@ -11,6 +11,7 @@ as `<11`. The rows themselves are never read or printed.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from rich.table import Table
 
 from ingest.build import BuildError
 from ingest.dbt_runner import check_warehouse, dbt_dir, dbt_env, exception_message, invoke_dbt
+from ingest.dbt_vars import check_vars
 from ingest.paths import default_marts_dir
 from ingest.privacy import suppress
 
@@ -87,17 +89,18 @@ class CheckReport:
         return table
 
 
-def run_checks(warehouse: Path, *, progress: bool = True) -> CheckReport:
+def run_checks(warehouse: Path, *, vars: dict[str, Any] | None = None, progress: bool = True) -> CheckReport:
     """Build what the checks read and run them on `warehouse`; one CheckResult per check.
 
     A missing, busy or unloaded warehouse is a LumbarError; a model the checks need that fails to build is a
     BuildError naming it. Failing checks are results, not exceptions: the caller decides the exit code.
     """
     warehouse = warehouse.expanduser().resolve()
+    vars = check_vars(vars) if vars else {}
     check_warehouse(warehouse)
     start = time.monotonic()
     with dbt_env(warehouse, default_marts_dir(warehouse).expanduser().resolve()):
-        results = _run_dbt_checks(warehouse, progress=progress)
+        results = _run_dbt_checks(warehouse, vars=vars, progress=progress)
     checks, broken = _collect(results)
     if broken:
         shown = "; ".join(broken[:5])
@@ -107,9 +110,11 @@ def run_checks(warehouse: Path, *, progress: bool = True) -> CheckReport:
     return CheckReport(warehouse=warehouse, checks=checks, elapsed_s=time.monotonic() - start)
 
 
-def _run_dbt_checks(warehouse: Path, *, progress: bool) -> list[Any]:
+def _run_dbt_checks(warehouse: Path, *, vars: dict[str, Any], progress: bool) -> list[Any]:
     """dbt's run results for the check selection (in-process, like `lumbar build`)."""
     args = ["--select", *CHECK_SELECTION, "--indirect-selection", "empty"]
+    if vars:
+        args += ["--vars", json.dumps(vars)]
     outcome = invoke_dbt(warehouse, "build", args, progress=progress)
     if outcome.exception is not None:
         raise BuildError(exception_message(outcome.exception, warehouse, command="lumbar check"))

@@ -75,6 +75,16 @@ DeviceOpt = Annotated[
 ]
 
 
+VarsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--vars",
+        help="Override windows and thresholds (dbt vars, YAML): '{surgery_early_window_days: 90}'. Names and "
+        "types are checked against the dbt project.",
+    ),
+]
+
+
 def user_errors(fn: F) -> F:
     """Print a LumbarError as one line and exit 2 instead of showing a traceback."""
 
@@ -139,14 +149,7 @@ def build(
         typer.Option("--marts-dir", help="Where Parquet marts go. Default: marts/ beside the warehouse."),
     ] = None,
     select: Annotated[str | None, typer.Option("--select", "-s", help="dbt node selection.")] = None,
-    vars: Annotated[
-        str | None,
-        typer.Option(
-            "--vars",
-            help="Override study windows and thresholds (dbt vars, YAML): '{surgery_early_window_days: 90}'. "
-            "Names and types are checked against dbt_project.yml.",
-        ),
-    ] = None,
+    vars: VarsOpt = None,
     unit_tests: Annotated[
         bool,
         typer.Option(
@@ -336,11 +339,12 @@ def demo(
 
 @app.command()
 @user_errors
-def check(warehouse: WarehouseOpt = None) -> None:
+def check(warehouse: WarehouseOpt = None, vars: VarsOpt = None) -> None:
     """Run the data quality (plausibility) checks and print a table; exit 1 if an error-level check fails."""
     from ingest.check import run_checks
+    from ingest.dbt_vars import parse_vars
 
-    report = run_checks(_warehouse(warehouse))
+    report = run_checks(_warehouse(warehouse), vars=parse_vars(vars) if vars is not None else None)
     console.print(report.to_rich_table())
     if report.n_failed:
         raise typer.Exit(code=1)

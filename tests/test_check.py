@@ -174,3 +174,18 @@ def test_busy_warehouse_is_one_line_error(tmp_path):
     assert "is busy" in result.output
     assert "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_threshold_var_changes_what_a_check_counts(planted):
+    warehouse, report = planted
+    assert {c.check: c.failing_rows for c in report.checks}["dq_age_over_110"] == 1  # the patient aged 115
+    result = CliRunner().invoke(
+        app, ["check", "--warehouse", str(warehouse), "--vars", "{dq_max_age_years: 120}"]
+    )
+    assert "dq_age_over_110" in result.output and "Traceback" not in result.output
+    relaxed = run_checks(warehouse, vars={"dq_max_age_years": 120}, progress=False)
+    assert {c.check: c.failing_rows for c in relaxed.checks}["dq_age_over_110"] == 0
+    typo = CliRunner().invoke(
+        app, ["check", "--warehouse", str(warehouse), "--vars", "{dq_max_age_year: 120}"]
+    )
+    assert typo.exit_code == 2 and "did you mean dq_max_age_years" in typo.output
