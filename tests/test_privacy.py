@@ -161,36 +161,36 @@ def test_attrition_with_unknown_steps_is_not_printed_rather_than_masked_wrongly(
     assert "attrition not printed" in text and "92" not in text
 
 
-def test_medication_cohort_counts_hide_a_small_class_with_the_rest_of_its_split():
+def _medication_counts_shown(sizes: dict[tuple[str, str], int]) -> dict[tuple[str, str], str]:
+    """cohort_counts on a profile with `sizes` patients per (split, outcome), as printed."""
     import pandas as pd
 
     from models_py.studies.medication import cohort_counts
 
-    # the train size is printed, so the test size is known too: the 4 must not be found from the test row's
-    # other cells, whatever the train cells are
-    sizes = {("train", "none"): 400, ("train", "nsaids"): 300, ("train", "opioids"): 50,
-             ("test", "none"): 100, ("test", "nsaids"): 75, ("test", "opioids"): 4}  # fmt: skip
     profile = pd.DataFrame(
         [{"split": split, "outcome": outcome} for (split, outcome), n in sizes.items() for _ in range(n)]
     )
-    shown = {(r.split, r.outcome): r.n for r in cohort_counts(profile).itertuples()}
+    return {(r.split, r.outcome): r.n for r in cohort_counts(profile).itertuples()}
+
+
+def test_medication_cohort_counts_hide_a_small_class_with_the_rest_of_its_split():
+    # the train size is printed, so the test size is known too: the 4 must not be found from the test row's
+    # other cells, whatever the train cells are
+    shown = _medication_counts_shown(
+        {("train", "none"): 400, ("train", "nsaids"): 300, ("train", "opioids"): 50,
+         ("test", "none"): 100, ("test", "nsaids"): 75, ("test", "opioids"): 4}
+    )  # fmt: skip
     assert [shown["test", o] for o in ("none", "nsaids", "opioids")] == [MASK, MASK, MASK]
     assert [shown["train", o] for o in ("none", "nsaids", "opioids")] == ["400", "300", "50"]
 
 
 def test_medication_cohort_counts_hide_a_small_split_from_the_other_splits_classes():
-    import pandas as pd
-
     from ingest.cell_suppression import Flow, column_leaks
-    from models_py.studies.medication import cohort_counts
 
     # N = 48 is printed; a test split of 9 must not be N minus the train classes
     sizes = {("train", "none"): 13, ("train", "nsaids"): 13, ("train", "opioids"): 13,
              ("test", "none"): 3, ("test", "nsaids"): 3, ("test", "opioids"): 3}  # fmt: skip
-    profile = pd.DataFrame(
-        [{"split": split, "outcome": outcome} for (split, outcome), n in sizes.items() for _ in range(n)]
-    )
-    shown = {(r.split, r.outcome): r.n for r in cohort_counts(profile).itertuples()}
+    shown = _medication_counts_shown(sizes)
     known = {"all": 48, **{k: int(v) for k, v in shown.items() if v != MASK}}
     flow = Flow.chain(["all"], {"all": ("train", "test"), "train": tuple(k for k in sizes if k[0] == "train"),
                                 "test": tuple(k for k in sizes if k[0] == "test")})  # fmt: skip
