@@ -23,9 +23,12 @@ from ingest.load import load_directory
 
 TRIALS = 8
 REPO = Path(__file__).resolve().parent.parent
-# The child announces the start of the write transaction so half the kills can aim at it.
+# The child announces the start of the write transaction, and each table it has written inside it. With a
+# pause (argv[3] seconds) after the first table, a kill aimed at that pause lands inside the open transaction
+# after a real insert, whatever the machine's speed: the write itself takes well under a second, too short
+# to hit reliably with a timed kill.
 CHILD = """
-import sys
+import sys, time
 import ingest.load as load
 
 begin = load.create_raw_schema  # first statement inside the write transaction
@@ -33,10 +36,18 @@ def announce(con):
     print("writing", flush=True)
     begin(con)
 load.create_raw_schema = announce
+write_table = load._write_table
+def write_then_pause(con, table, *args):
+    write_table(con, table, *args)
+    print("wrote " + table, flush=True)
+    if table == "patients":
+        time.sleep(float(sys.argv[3]))
+load._write_table = write_then_pause
 print("ready", flush=True)
 load.load_directory(sys.argv[1], sys.argv[2])
 print("done", flush=True)
 """
+PAUSE_S = 2.0
 
 
 def make_export(folder: Path, prefix: str, n_patients: int, n_dx: int) -> Path:
@@ -63,13 +74,15 @@ def state(warehouse: Path) -> tuple[int, ...]:
         )
 
 
-def run_child(export: Path, warehouse: Path, kill_at: tuple[str, float] | None = None) -> dict[str, float]:
+def run_child(
+    export: Path, warehouse: Path, kill_at: tuple[str, float] | None = None, pause: float = 0.0
+) -> dict[str, float]:
     """Load in a child process; with kill_at=(line, seconds), SIGKILL it that long after it prints line.
 
     Returns when each line arrived, in seconds after "ready".
     """
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(export), str(warehouse)],
+        [sys.executable, "-c", CHILD, str(export), str(warehouse), str(pause)],
         stdout=subprocess.PIPE,
         text=True,
         cwd=REPO,
@@ -101,21 +114,19 @@ def test_sigkill_mid_load_leaves_warehouse_consistent(tmp_path: Path):
     timing = run_child(new, scratch)
     after = state(scratch)
     assert after == (before[0] + 20_000, before[1] + 300_000, before[2] + 2, before[3])
-    write_seconds = timing["done"] - timing["writing"]
+    assert "wrote patients" in timing and timing["writing"] < timing["wrote patients"] < timing["done"]
 
     rng = random.Random(20240607)
-    killed_in_write = []
     for trial in range(TRIALS):
         warehouse = tmp_path / f"trial{trial}.duckdb"
         shutil.copy(base, warehouse)
-        if trial % 2:  # anywhere in the load
+        if trial % 2:  # anywhere in the load, at full speed
             run_child(new, warehouse, ("ready", rng.uniform(0, 1.1) * timing["done"]))
-        else:  # inside the write transaction or just after it
-            run_child(new, warehouse, ("writing", rng.uniform(0, 1.2) * write_seconds))
+        else:  # inside the open write transaction, after raw.patients got its rows
+            run_child(new, warehouse, ("wrote patients", rng.uniform(0, PAUSE_S / 2)), pause=PAUSE_S)
         got = state(warehouse)
         assert got in (before, after), f"trial {trial}: partial load {got}"
         if trial % 2 == 0:
-            killed_in_write.append(got == before)
+            assert got == before, f"trial {trial}: a load killed inside its transaction left {got}"
         load_directory(new, warehouse)  # re-run: finishes, or skips if the killed load had committed
         assert state(warehouse) == after
-    assert any(killed_in_write), "no kill landed inside the write transaction; the test proved nothing"
