@@ -189,3 +189,9 @@ def provenance_lines(record: dict) -> list[str]:
 def read_marts_record(run_dir: Path) -> dict:
     """A run folder's `marts.json`."""
     return json.loads((Path(run_dir) / "marts.json").read_text())
+
+
+def write_report(run_dir: Path, markdown: str) -> None:
+    """`report.md`: the study's text, then the Data provenance section from the run's `marts.json`."""
+    provenance = provenance_lines(read_marts_record(run_dir))
+    (Path(run_dir) / "report.md").write_text(markdown + "\n".join(provenance))

@@ -53,7 +53,14 @@ from models_py import report as rp
 from models_py.errors import UserInputError
 from models_py.featurize.dicom import load_images
 from models_py.featurize.static import StaticFeaturizer
-from models_py.marts import mart_path, marts_record, provenance_lines, read_mart, read_marts_record, sha256_of
+from models_py.marts import (
+    mart_path,
+    marts_record,
+    read_mart,
+    read_marts_record,
+    sha256_of,
+    write_report,
+)
 from models_py.models.image_cnn import ImageCNNClassifier, saliency_map
 from models_py.models.mdl import resolve_device
 
@@ -465,7 +472,7 @@ def train_injection(
     }
     rp.write_json(run_dir / "config.json", summary)
     marts = read_marts_record(run_dir)
-    (run_dir / "report.md").write_text(_report(summary, results, marts) + "\n".join(provenance_lines(marts)))
+    write_report(run_dir, _report(summary, results, marts))
     console.print(f"run folder: {run_dir}")
     return rp.finish_run(run_dir)
 

@@ -40,7 +40,13 @@ from models_py.explain.shap_borda import borda_count, tree_shap_values
 from models_py.explain.table1 import table1
 from models_py.featurize.impute import IMPUTE_TARGETS, KNNCategoryImputer
 from models_py.featurize.profile import DATATYPES, PROFILE_COLUMNS, ProfileEncoder
-from models_py.marts import mart_path, marts_record, provenance_lines, read_mart, read_marts_record, sha256_of
+from models_py.marts import (
+    mart_path,
+    marts_record,
+    read_mart,
+    sha256_of,
+    write_report,
+)
 from models_py.models.trees import GRIDS, tune_best_tree
 from models_py.progress import progress_bar
 
@@ -244,9 +250,7 @@ def train_medication(
         "wall_seconds": round(time.perf_counter() - started, 1),
     }
     rp.write_json(run_dir / "config.json", config)
-    (run_dir / "report.md").write_text(
-        _report_markdown(config, tables, profile) + "\n".join(provenance_lines(read_marts_record(run_dir)))
-    )
+    write_report(run_dir, _report_markdown(config, tables, profile))
     console.print(f"run folder: {run_dir}")
     return rp.finish_run(run_dir)
 

@@ -57,7 +57,13 @@ from models_py import report as rp
 from models_py.errors import UserInputError
 from models_py.evaluate import mask_count
 from models_py.evaluate_dca import TREAT_ALL, TREAT_NONE, decision_curves
-from models_py.marts import mart_path, marts_record, provenance_lines, read_mart, read_marts_record, sha256_of
+from models_py.marts import (
+    mart_path,
+    marts_record,
+    read_mart,
+    sha256_of,
+    write_report,
+)
 from models_py.models.robust_kmeans import MIN_STABILITY, N_NEIGHBORS, choose_k
 from models_py.progress import progress_bar
 
@@ -333,8 +339,7 @@ def train_stratification(
         "seconds_total": time.perf_counter() - started,
     }
     rp.write_json(run_dir / "config.json", summary)
-    report = _report(summary, choice.table, profiles, curves)
-    (run_dir / "report.md").write_text(report + "\n".join(provenance_lines(read_marts_record(run_dir))))
+    write_report(run_dir, _report(summary, choice.table, profiles, curves))
     console.print(f"run folder: {run_dir}")
     return rp.finish_run(run_dir)
 

@@ -58,8 +58,7 @@ from models_py.marts import (
     SurgeryMarts,
     load_surgery_marts,
     marts_record,
-    provenance_lines,
-    read_marts_record,
+    write_report,
 )
 from models_py.models.lasso import LassoBenchmark, top_coefficients
 from models_py.models.mdl import GRIDS, MDLClassifier, grid_search, resolve_device
@@ -512,8 +511,7 @@ def train_surgery(
         "seconds_total": time.perf_counter() - started,
     }
     rp.write_json(run_dir / "config.json", config)
-    report = _report_markdown(config, results, fitted, test_sets)
-    (run_dir / "report.md").write_text(report + "\n".join(provenance_lines(read_marts_record(run_dir))))
+    write_report(run_dir, _report_markdown(config, results, fitted, test_sets))
     console.print(f"run folder: {run_dir}")
     return rp.finish_run(run_dir)
 
