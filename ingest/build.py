@@ -23,6 +23,7 @@ from ingest.cell_suppression import Flow, mask_table
 from ingest.dbt_runner import check_warehouse, dbt_dir, dbt_env, exception_message, invoke_dbt, summary
 from ingest.dbt_vars import check_vars
 from ingest.errors import LumbarError
+from ingest.marts_backup import MartsBackup
 from ingest.paths import default_marts_dir
 from ingest.privacy import MASK, mask_note, masked, suppress, suppression_threshold
 
@@ -148,21 +149,30 @@ def build(
     marts_dir = (marts_dir or default_marts_dir(warehouse)).expanduser().resolve()
     vars = check_vars(vars) if vars else {}
     check_warehouse(warehouse)
-    marts_dir.mkdir(parents=True, exist_ok=True)
+    _make_marts_dir(marts_dir)
 
+    backup = MartsBackup(marts_dir)
+    backup.save()
     start = time.monotonic()
-    with dbt_env(warehouse, marts_dir):
-        results = _run_dbt(warehouse, select=select, vars=vars, unit_tests=unit_tests, progress=progress)
+    try:
+        with dbt_env(warehouse, marts_dir):
+            results = _run_dbt(warehouse, select=select, vars=vars, unit_tests=unit_tests, progress=progress)
+        problems = [p for p in results if p.status in _FAILED]
+        if problems:
+            raise BuildError(_failure_message(problems, warehouse) + _KEPT.format(marts_dir))
+        marts = _finalise_marts(warehouse, marts_dir)
+        built = {
+            p.unique_id: p.name for p in results if p.kind in ("model", "seed") and p.status == "success"
+        }
+        rebuilt = {uid: name for uid, name in built.items() if name in marts}
+        partial = set() if select is None else _built_on_older_tables(warehouse, rebuilt, set(built))
+        write_build_record(marts_dir, marts, rebuilt.values(), vars, partial=partial)
+    except BaseException:
+        # a failed or interrupted build must not leave new marts beside old ones (ingest/marts_backup.py)
+        backup.restore()
+        raise
+    backup.discard()
     elapsed = time.monotonic() - start
-
-    problems = [p for p in results if p.status in _FAILED]
-    if problems:
-        raise BuildError(_failure_message(problems, warehouse))
-    marts = _finalise_marts(warehouse, marts_dir)
-    built = {p.unique_id: p.name for p in results if p.kind in ("model", "seed") and p.status == "success"}
-    rebuilt = {uid: name for uid, name in built.items() if name in marts}
-    partial = set() if select is None else _built_on_older_tables(warehouse, rebuilt, set(built))
-    write_build_record(marts_dir, marts, rebuilt.values(), vars, partial=partial)
     return BuildResult(
         warehouse=warehouse,
         marts_dir=marts_dir,
@@ -174,6 +184,18 @@ def build(
         attrition=_read_attrition(warehouse),
         feature_counts=_read_feature_counts(warehouse),
     )
+
+
+_KEPT = " The marts in {} were left as the last complete build wrote them."
+
+
+def _make_marts_dir(marts_dir: Path) -> None:
+    if marts_dir.exists() and not marts_dir.is_dir():
+        raise LumbarError(f"--marts-dir {marts_dir} is a file, not a folder")
+    try:
+        marts_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LumbarError(f"cannot create the marts folder {marts_dir}: {exc.strerror or exc}") from None
 
 
 # ---------------------------------------------------------------------------------------------------------

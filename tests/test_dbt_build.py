@@ -476,9 +476,39 @@ def test_failing_data_test_is_one_error_naming_the_test(built: BuildResult, tmp_
     assert "\n" not in str(info.value) and "Traceback" not in str(info.value)
 
 
+def test_a_failed_build_leaves_the_marts_folder_as_it_was(built: BuildResult, tmp_path: Path) -> None:
+    copy = tmp_path / "lumbar.duckdb"
+    shutil.copy(built.warehouse, copy)
+    marts = shutil.copytree(built.marts_dir, tmp_path / "marts")
+    # mart_report_corpus does not read prescriptions: dbt rebuilds it before the failing test stops the build
+    (marts / "mart_report_corpus.parquet").write_bytes(b"the last complete build's file")
+    before = {p.name: p.read_bytes() for p in marts.iterdir()}
+    with duckdb.connect(str(copy)) as con:
+        con.execute("update raw.prescriptions set rx_date = null")
+    selection = "stg_ehr__prescriptions mart_report_corpus"
+    with pytest.raises(BuildError, match="not_null_stg_ehr__prescriptions_rx_date") as info:
+        build(copy, select=selection, progress=False)
+    assert "left as the last complete build wrote them" in str(info.value)
+    assert {p.name: p.read_bytes() for p in marts.iterdir()} == before
+
+    new_folder = tmp_path / "new_marts"
+    with pytest.raises(BuildError):
+        build(copy, marts_dir=new_folder, select=selection, progress=False)
+    assert list(new_folder.iterdir()) == []
+
+
 def test_missing_or_empty_warehouse_is_a_user_error(tmp_path: Path) -> None:
     with pytest.raises(LumbarError, match="does not exist"):
         build(tmp_path / "nope.duckdb", progress=False)
     duckdb.connect(str(tmp_path / "empty.duckdb")).close()
     with pytest.raises(LumbarError, match="no raw.patients"):
         build(tmp_path / "empty.duckdb", progress=False)
+
+
+def test_a_marts_folder_that_cannot_be_made_is_a_user_error(built: BuildResult, tmp_path: Path) -> None:
+    a_file = tmp_path / "marts.txt"
+    a_file.write_text("")
+    with pytest.raises(LumbarError, match="is a file, not a folder"):
+        build(built.warehouse, marts_dir=a_file, progress=False)
+    with pytest.raises(LumbarError, match="cannot create the marts folder"):
+        build(built.warehouse, marts_dir=a_file / "marts", progress=False)
