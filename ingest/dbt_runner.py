@@ -152,4 +152,10 @@ def exception_message(exc: BaseException, warehouse: Path, command: str = "dbt b
     if "lock" in text.lower():
         return str(warehouse_open_error(warehouse, exc))  # the loader's one-line "warehouse ... is busy"
     lines = [line.strip() for line in text.splitlines() if line.strip()]
+    invalid = next((line for line in lines if line.startswith(_INVALID_VARS)), None)
+    if invalid:  # dbt_project/macros/assert_vars_valid.sql: the rule is the whole message
+        return "dbt vars: " + invalid.removeprefix(_INVALID_VARS).strip()
     return f"{command} failed: " + " | ".join(lines[:3])
+
+
+_INVALID_VARS = "invalid dbt vars:"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -448,6 +449,52 @@ def test_windows_are_vars(built: BuildResult, tmp_path: Path) -> None:
     )
     assert timing.fetchall() == [("early",)]
     con.close()
+
+
+@pytest.mark.parametrize(
+    ("given", "named"),
+    [
+        ({"surgery_early_window_days": -30}, "surgery_early_window_days must be a whole number of days"),
+        ({"surgery_late_window_days": 10**23}, "surgery_late_window_days must be a whole number of days"),
+        ({"split_test_fraction": 1.5}, "split_test_fraction must be a fraction between 0 and 1"),
+        (
+            {"feature_rare_threshold": 0.5, "feature_common_threshold": 0.4},
+            "feature_common_threshold must be",
+        ),
+        ({"index_window_start": "2016-02-30"}, "index_window_start must be a date"),
+        ({"medication_index_end": "2011-12-31"}, "medication_index_end (2011-12-31) is before"),
+        (
+            {"injection_followup_min_days": 70},
+            "injection_followup_min_days <= injection_followup_target_days",
+        ),
+        ({"index_modalities": []}, "index_modalities must be a non-empty list"),
+        ({"dq_max_age_years": 0}, "dq_max_age_years must be a whole number from 1"),
+    ],
+)
+def test_vars_no_study_can_mean_stop_the_build_before_any_model(
+    built: BuildResult, tmp_path: Path, given: dict, named: str
+) -> None:
+    copy = tmp_path / "lumbar.duckdb"
+    shutil.copy(built.warehouse, copy)
+    with pytest.raises(BuildError, match=re.escape(named)) as info:
+        build(copy, marts_dir=tmp_path / "marts", vars=given, progress=False)
+    assert str(info.value).startswith("dbt vars: ") and "\n" not in str(info.value)
+    assert not list((tmp_path / "marts").glob("mart_*"))
+
+
+def test_vars_at_the_edges_of_their_ranges_build(built: BuildResult, tmp_path: Path) -> None:
+    copy = tmp_path / "lumbar.duckdb"
+    shutil.copy(built.warehouse, copy)
+    edges = {
+        "surgery_late_gap_days": 0,
+        "surgery_early_window_days": 1,
+        "injection_followup_min_days": 60,
+        "injection_followup_max_days": 60,
+        "feature_rare_threshold": 0,
+        "feature_common_threshold": 1,
+        "index_window_start": "2016-02-29",
+    }
+    build(copy, select="cohort_surgery_candidates", vars=edges, progress=False)
 
 
 def _unit_test_results(warehouse: Path) -> dict[str, str]:
