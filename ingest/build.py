@@ -23,6 +23,7 @@ from ingest.cell_suppression import Flow, mask_table
 from ingest.dbt_runner import check_warehouse, dbt_dir, dbt_env, exception_message, invoke_dbt, summary
 from ingest.dbt_vars import check_vars
 from ingest.errors import LumbarError
+from ingest.loading.warehouse import owner_only_umask
 from ingest.marts_backup import MartsBackup
 from ingest.paths import default_marts_dir
 from ingest.privacy import MASK, mask_note, masked, suppress, suppression_threshold
@@ -46,9 +47,10 @@ class NodeProblem:
 
 
 def _failures_message(result: Any) -> str:
-    """A warning's row count, suppressed like any other count (dbt's own text prints it raw)."""
+    """A failing or warning test's row count, suppressed like any other count (dbt's own text prints it
+    raw)."""
     failures = getattr(result, "failures", None)
-    return f"{suppress(failures)} rows" if isinstance(failures, int) else "warning"
+    return f"{suppress(failures)} rows" if isinstance(failures, int) else str(result.status)
 
 
 @dataclass(frozen=True)
@@ -149,29 +151,18 @@ def build(
     marts_dir = (marts_dir or default_marts_dir(warehouse)).expanduser().resolve()
     vars = check_vars(vars) if vars else {}
     check_warehouse(warehouse)
-    _make_marts_dir(marts_dir)
-
-    backup = MartsBackup(marts_dir)
-    backup.save()
-    start = time.monotonic()
-    try:
-        with dbt_env(warehouse, marts_dir):
-            results = _run_dbt(warehouse, select=select, vars=vars, unit_tests=unit_tests, progress=progress)
-        problems = [p for p in results if p.status in _FAILED]
-        if problems:
-            raise BuildError(_failure_message(problems, warehouse) + _KEPT.format(marts_dir))
-        marts = _finalise_marts(warehouse, marts_dir)
-        built = {
-            p.unique_id: p.name for p in results if p.kind in ("model", "seed") and p.status == "success"
-        }
-        rebuilt = {uid: name for uid, name in built.items() if name in marts}
-        partial = set() if select is None else _built_on_older_tables(warehouse, rebuilt, set(built))
-        write_build_record(marts_dir, marts, rebuilt.values(), vars, partial=partial)
-    except BaseException:
-        # a failed or interrupted build must not leave new marts beside old ones (ingest/marts_backup.py)
-        backup.restore()
-        raise
-    backup.discard()
+    with owner_only_umask():  # a marts folder lumbar creates and every mart it writes: owner-only
+        _make_marts_dir(marts_dir)
+        backup = MartsBackup(marts_dir)
+        backup.save()
+        start = time.monotonic()
+        try:
+            results, marts = _build_marts(warehouse, marts_dir, select, vars, unit_tests, progress)
+        except BaseException:
+            # a failed or interrupted build must not leave new marts beside old ones (ingest/marts_backup.py)
+            backup.restore()
+            raise
+        backup.discard()
     elapsed = time.monotonic() - start
     return BuildResult(
         warehouse=warehouse,
@@ -184,6 +175,28 @@ def build(
         attrition=_read_attrition(warehouse),
         feature_counts=_read_feature_counts(warehouse),
     )
+
+
+def _build_marts(
+    warehouse: Path,
+    marts_dir: Path,
+    select: str | None,
+    vars: dict[str, Any],
+    unit_tests: bool,
+    progress: bool,
+) -> tuple[list[NodeProblem], dict[str, Path]]:
+    """dbt build, the marts finalised and recorded; a BuildError when a node failed."""
+    with dbt_env(warehouse, marts_dir):
+        results = _run_dbt(warehouse, select=select, vars=vars, unit_tests=unit_tests, progress=progress)
+    problems = [p for p in results if p.status in _FAILED]
+    if problems:
+        raise BuildError(_failure_message(problems, warehouse) + _KEPT.format(marts_dir))
+    marts = _finalise_marts(warehouse, marts_dir)
+    built = {p.unique_id: p.name for p in results if p.kind in ("model", "seed") and p.status == "success"}
+    rebuilt = {uid: name for uid, name in built.items() if name in marts}
+    partial = set() if select is None else _built_on_older_tables(warehouse, rebuilt, set(built))
+    write_build_record(marts_dir, marts, rebuilt.values(), vars, partial=partial)
+    return results, marts
 
 
 _KEPT = " The marts in {} were left as the last complete build wrote them."
@@ -228,7 +241,8 @@ def _run_dbt(
             kind=str(r.node.resource_type),
             name=r.node.name,
             status=str(r.status),
-            message=_failures_message(r) if str(r.status) in _WARNED else summary(r.message or ""),
+            # a test's own text ("Got 1 result") would print a small count unsuppressed
+            message=_failures_message(r) if str(r.status) in (*_WARNED, "fail") else summary(r.message or ""),
             unique_id=r.node.unique_id,
         )
         for r in run_results

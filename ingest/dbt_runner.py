@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ingest.errors import LumbarError
-from ingest.loading.warehouse import duckdb_settings
+from ingest.loading.warehouse import duckdb_settings, owner_only_umask
 from ingest.loading.warehouse import open_error as warehouse_open_error
 from ingest.paths import DBT_PROJECT_DIR
 
@@ -99,7 +99,8 @@ def invoke_dbt(warehouse: Path, command: str, extra_args: Sequence[str], *, prog
         "--log-level-file", "info",
         *extra_args,
     ]  # fmt: skip
-    with dbt_progress(progress, label=f"dbt {command}") as on_event:
+    # dbt's logs and targets, DuckDB's spill files and the Parquet marts: owner-only, like the warehouse
+    with owner_only_umask(), dbt_progress(progress, label=f"dbt {command}") as on_event:
         try:
             return dbtRunner(callbacks=[on_event]).invoke(args)
         finally:

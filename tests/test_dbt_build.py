@@ -294,6 +294,21 @@ def test_marts_are_exported_as_parquet_beside_the_warehouse(built: BuildResult) 
         assert columns <= set(rows[0]), f"{name} lacks {columns - set(rows[0])}"
 
 
+def test_marts_and_dbt_files_are_owner_only(built: BuildResult) -> None:
+    import os
+    import stat
+
+    def mode(path: Path) -> int:
+        return stat.S_IMODE(os.stat(path).st_mode)
+
+    assert mode(built.marts_dir) == 0o700
+    files = [*built.marts.values(), built.marts_dir / "_lumbar_build.json"]
+    assert {p.name: mode(p) for p in files} == {p.name: 0o600 for p in files}
+    dbt_files = built.warehouse.parent / f".{built.warehouse.stem}.dbt"
+    assert mode(dbt_files) == 0o700
+    assert mode(dbt_files / "target" / "run_results.json") == 0o600
+
+
 def test_the_build_records_what_built_each_mart(built: BuildResult) -> None:
     from ingest.build_record import read_build_record
     from ingest.fingerprint import sha256_of
@@ -521,6 +536,8 @@ def test_failing_data_test_is_one_error_naming_the_test(built: BuildResult, tmp_
     with pytest.raises(BuildError, match="accepted_values_stg_ehr__imaging_modality") as info:
         build(copy, select="stg_ehr__imaging", progress=False)
     assert "\n" not in str(info.value) and "Traceback" not in str(info.value)
+    # one failing row: dbt's own "Got 1 result" would print a count from 1 to 10
+    assert "fail: <11 rows" in str(info.value) and "Got 1 result" not in str(info.value)
 
 
 def test_a_failed_build_leaves_the_marts_folder_as_it_was(built: BuildResult, tmp_path: Path) -> None:

@@ -95,8 +95,10 @@ def check_raw_columns(con: duckdb.DuckDBPyConnection, present: set[str], warehou
 
 
 @contextlib.contextmanager
-def _owner_only_umask() -> Iterator[None]:
-    # Process-wide, but the loader is single-threaded and restores it on exit.
+def owner_only_umask() -> Iterator[None]:
+    """Files and folders created inside are owner-only (0600 / 0700), whoever creates them (DuckDB, dbt).
+
+    Process-wide, but lumbar's loads and builds are one job per process and restore it on exit."""
     old = os.umask(0o077)
     try:
         yield
@@ -118,7 +120,7 @@ def open_warehouse(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
             f"warehouse {warehouse} is a folder; pass a file path such as {warehouse}/lumbar.duckdb"
         )
     created = not warehouse.exists()
-    with _owner_only_umask():
+    with owner_only_umask():
         try:
             con = duckdb.connect(str(warehouse), config=duckdb_settings(warehouse))
         except duckdb.IOException as exc:
