@@ -434,8 +434,12 @@ def _images_root_from_loads(warehouse: Path) -> Path | None:
             rows = con.execute(
                 "select distinct source_file from raw.loads where table_name = 'image_files' and rows_loaded > 0"
             ).fetchall()
-    except duckdb.Error:  # locked by a writer, or no raw.loads yet
-        return None
+    except duckdb.Error as exc:
+        if "lock" in str(exc).lower():  # a build or load is writing: say so, not "no images root"
+            from ingest.loading.warehouse import open_error
+
+            raise open_error(warehouse, exc) from None
+        return None  # no raw.loads yet
     folders = sorted({Path(r[0]).parent.resolve() for r in rows})
     if len(folders) > 1:
         raise LumbarError(

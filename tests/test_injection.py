@@ -116,3 +116,27 @@ def test_missing_dicom_is_a_one_line_user_error(data, tmp_path):
 def test_cli_finds_the_images_root_in_the_load_log(data):
     assert _images_root_from_loads(data / "lumbar.duckdb") == (data / "raw").resolve()
     assert _images_root_from_loads(data / "missing.duckdb") is None
+
+
+def test_images_root_on_a_busy_warehouse_says_busy(data, tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    from ingest.errors import LumbarError
+
+    warehouse = tmp_path / "lumbar.duckdb"
+    shutil.copy(data / "lumbar.duckdb", warehouse)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ok', flush=True); "
+         "time.sleep(60)", str(warehouse)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
+        with pytest.raises(LumbarError, match="is busy"):
+            _images_root_from_loads(warehouse)
+    finally:
+        holder.kill()
+        holder.wait()
