@@ -304,6 +304,8 @@ def demo(
 
     raw_dir = workdir / "raw"
     wh = (workdir / "lumbar.duckdb").resolve()
+    # never $LUMBAR_MARTS_DIR: a shell set up for a real study must not get synthetic marts over its own
+    marts_dir = wh.parent / "marts"
     console.rule(
         f"1/4 generate {patients:,} synthetic patients (seed {seed}, LDH/LSS share x{ldh_enrichment:g})"
     )
@@ -314,7 +316,7 @@ def demo(
         wh.unlink()  # the demo always starts from an empty warehouse
     console.print(load_directory(raw_dir, wh, console=err_console).to_rich_table())
     console.rule("3/4 dbt build + Parquet export")
-    result = run_build(wh, marts_dir=default_marts_dir(wh))
+    result = run_build(wh, marts_dir=marts_dir)
     console.print(result.to_rich())
     if not train:
         return
@@ -324,7 +326,7 @@ def demo(
     for i, task in enumerate(("early", "late")):
         console.rule(f"4/4 train surgery ({task}) — small grid [{i + 1}/2]")
         run_dir = run(
-            default_marts_dir(wh),
+            marts_dir,
             workdir / "runs",
             task=task,
             protocol="classical",

@@ -117,3 +117,13 @@ def test_version():
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0
     assert result.output.strip() == f"lumbar {version('lumbar')}"
+
+
+def test_demo_keeps_everything_in_its_workdir_whatever_the_environment(tmp_path, monkeypatch):
+    elsewhere = tmp_path / "a_real_study_marts"
+    monkeypatch.setenv("LUMBAR_MARTS_DIR", str(elsewhere))
+    workdir = tmp_path / "demo"
+    result = CliRunner().invoke(app, ["demo", "--patients", "1000", "--no-train", "--workdir", str(workdir)])
+    assert result.exit_code == 0, result.output
+    assert sorted(workdir.glob("marts/mart_*.parquet"))
+    assert not elsewhere.exists()
