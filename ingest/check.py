@@ -29,6 +29,8 @@ from ingest.privacy import suppress
 # tests (and unit tests) out, so a check run is the checks only.
 CHECK_SELECTION = ["+path:models/data_quality", "+path:tests/data_quality"]
 CHECK_PREFIX = "dq_"
+# the vars the check selection reads (tests/test_check.py keeps this equal to the SQL)
+CHECK_VARS = ("dq_max_age_years", "icd10_effective_date")
 
 # dbt test status -> what the table says
 _STATUS = {"pass": "pass", "warn": "warn", "fail": "fail", "error": "error", "skipped": "skipped"}
@@ -96,7 +98,7 @@ def run_checks(warehouse: Path, *, vars: dict[str, Any] | None = None, progress:
     BuildError naming it. Failing checks are results, not exceptions: the caller decides the exit code.
     """
     warehouse = warehouse.expanduser().resolve()
-    vars = check_vars(vars) if vars else {}
+    vars = check_vars(vars, read_by=("the checks", CHECK_VARS)) if vars else {}
     check_warehouse(warehouse)
     start = time.monotonic()
     with dbt_env(warehouse, default_marts_dir(warehouse).expanduser().resolve()):

@@ -339,9 +339,19 @@ def demo(
         console.print(summary_table(run_dir))
 
 
+CheckVarsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--vars",
+        help="Thresholds of the checks (dbt vars, YAML): '{dq_max_age_years: 120}'. Only the vars the checks "
+        "read are accepted: dq_max_age_years, icd10_effective_date.",
+    ),
+]
+
+
 @app.command()
 @user_errors
-def check(warehouse: WarehouseOpt = None, vars: VarsOpt = None) -> None:
+def check(warehouse: WarehouseOpt = None, vars: CheckVarsOpt = None) -> None:
     """Run the data quality (plausibility) checks and print a table; exit 1 if an error-level check fails."""
     from ingest.check import run_checks
     from ingest.dbt_vars import parse_vars

@@ -12,6 +12,7 @@ import datetime as dt
 import difflib
 import json
 import re
+from collections.abc import Collection
 from functools import cache
 from typing import Any
 
@@ -56,8 +57,12 @@ def parse_vars(text: str) -> dict[str, Any]:
     return check_vars(given)
 
 
-def check_vars(given: dict[str, Any]) -> dict[str, Any]:
-    """`given` with every name known to the project and every value of its default's type."""
+def check_vars(given: dict[str, Any], read_by: tuple[str, Collection[str]] | None = None) -> dict[str, Any]:
+    """`given` with every name known to the project and every value of its default's type.
+
+    `read_by` = (what, names): only these vars change what `what` does; any other is an error, so a var that
+    would be silently ignored (a surgery window given to the checks) is not taken for applied.
+    """
     known = project_vars()
     checked: dict[str, Any] = {}
     for name, value in given.items():
@@ -65,6 +70,9 @@ def check_vars(given: dict[str, Any]) -> dict[str, Any]:
             close = difflib.get_close_matches(str(name), list(known), n=1)
             hint = f"; did you mean {close[0]}?" if close else "; dbt_project.yml lists the project's vars"
             raise LumbarError(f"--vars: the project has no var {name!r}{hint}")
+        if read_by is not None and name not in read_by[1]:
+            what, names = read_by
+            raise LumbarError(f"--vars: {what} never read {name}; they read {', '.join(sorted(names))}")
         checked[name] = _checked_value(name, value, known[name])
     return checked
 

@@ -189,3 +189,38 @@ def test_a_threshold_var_changes_what_a_check_counts(planted):
         app, ["check", "--warehouse", str(warehouse), "--vars", "{dq_max_age_year: 120}"]
     )
     assert typo.exit_code == 2 and "did you mean dq_max_age_years" in typo.output
+
+
+def test_a_var_the_checks_never_read_is_refused(planted):
+    warehouse, _ = planted
+    result = CliRunner().invoke(
+        app, ["check", "--warehouse", str(warehouse), "--vars", "{surgery_early_window_days: 90}"]
+    )
+    assert result.exit_code == 2
+    assert "the checks never read surgery_early_window_days" in result.output
+
+
+def test_check_vars_are_the_vars_the_check_selection_reads(planted):
+    """CHECK_VARS must follow the SQL: every node the checks ran, and the macros it calls, read no other var."""
+    import json
+    import re
+
+    from ingest.check import CHECK_VARS
+    from ingest.dbt_runner import dbt_dir, run_results_path
+
+    warehouse, _ = planted
+    results = json.loads(run_results_path(warehouse).read_text())["results"]
+    # the on-run-start hooks only validate every var (macros/assert_vars_valid.sql); they decide nothing
+    ran = {r["unique_id"] for r in results if not r["unique_id"].startswith("operation.")}
+    manifest = json.loads((dbt_dir(warehouse) / "target" / "manifest.json").read_text())
+    code = []
+    for uid in ran:
+        node = manifest["nodes"][uid]
+        code.append(node["raw_code"])
+        code += [
+            manifest["macros"][m]["macro_sql"]
+            for m in node["depends_on"]["macros"]
+            if m in manifest["macros"]
+        ]
+    read = set(re.findall(r"""var\(\s*['"]([a-z_0-9]+)['"]""", "\n".join(code))) - {"raw_dir"}
+    assert read == set(CHECK_VARS)
