@@ -22,10 +22,11 @@ def _inputs(n=400, seed=0):
     return MDLInputs(tokens=tokens, temporal=temporal, static=static), y, embedding
 
 
+@pytest.mark.parametrize("fc_hidden", [None, 7])
 @pytest.mark.parametrize(
     "modalities", [("text", "temporal", "static"), ("text",), ("temporal",), ("static",)]
 )
-def test_forward_gives_two_logits_for_every_modality_set(modalities):
+def test_forward_gives_two_logits_for_every_modality_set(modalities, fc_hidden):
     X, _, embedding = _inputs(n=5)
     net = MDLNet(
         modalities=modalities,
@@ -36,7 +37,7 @@ def test_forward_gives_two_logits_for_every_modality_set(modalities):
         kernel_size=3,
         temporal_embed_dim=5,
         gru_hidden=3,
-        fc_hidden=7,
+        fc_hidden=fc_hidden,
         dropout=0.1,
     )
     inputs = {
@@ -47,19 +48,65 @@ def test_forward_gives_two_logits_for_every_modality_set(modalities):
     assert net(**inputs).shape == (5, 2)
 
 
+def test_default_network_has_the_papers_two_fully_connected_layers():
+    """Paper 000: "1-layer CNN, 1-layer GRU, and two 1-layer Fully-Connected (FC)" -- the temporal embedding
+    FC and the prediction FC, with dropout on the prediction FC's input."""
+    X, y, embedding = _inputs(n=40)
+    model = MDLClassifier(embedding=embedding, n_filters=4, gru_hidden=4, temporal_embed_dim=4, epochs=1)
+    net = model.fit(X, y, X, y).net_
+    linears = [name for name, m in net.named_modules() if isinstance(m, torch.nn.Linear)]
+    assert linears == ["bin_embed", "head.1"]
+    assert isinstance(net.head[0], torch.nn.Dropout) and net.head[0].p == model.dropout
+    assert net.head[1].in_features == 4 + 4 + X.static.shape[1]  # CNN filters + GRU hidden + demographics
+    # the hidden-layer variant exists only on request
+    wide = MDLClassifier(embedding=embedding, n_filters=4, gru_hidden=4, temporal_embed_dim=4, fc_hidden=5)
+    net = wide.set_params(epochs=1).fit(X, y, X, y).net_
+    assert [n for n, m in net.named_modules() if isinstance(m, torch.nn.Linear)] == [
+        "bin_embed",
+        "head.0",
+        "head.3",
+    ]
+
+
+def test_torch_plateau_with_patience_zero_cuts_at_the_first_epoch_that_does_not_improve():
+    """What the default scheduler_patience=0 means in this torch: no waiting epoch."""
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=0)
+    lrs = []
+    for val_loss in (1.0, 0.9, 0.95, 0.8, 0.85):
+        scheduler.step(val_loss)
+        lrs.append(optimizer.param_groups[0]["lr"])
+    assert lrs == [1.0, 1.0, 0.5, 0.5, 0.25]
+
+
+def test_learning_rate_is_halved_after_every_epoch_whose_validation_loss_does_not_improve():
+    """Paper 000 decreases the learning rate "when the validation loss increased": the epoch it happens,
+    not one epoch later (patience=1 waited for a second non-improving epoch)."""
+    X, y, embedding = _inputs()
+    tr, va = np.arange(0, 320), np.arange(320, 400)
+    model = _small(embedding, lr=5e-2, epochs=10).fit(X.take(tr), y[tr], X.take(va), y[va])
+    best, lr, worse = float("inf"), model.lr, 0
+    for row in model.history_:
+        improved = row["val_loss"] < best * (1 - 1e-4)  # torch's default relative threshold
+        lr = lr if improved else lr * 0.5
+        worse += not improved
+        best = min(best, row["val_loss"])
+        assert row["lr"] == pytest.approx(lr), row
+    assert worse >= 1  # the run had an epoch to cut at, so the test checked something
+
+
 def _small(embedding, **kw):
-    return MDLClassifier(
-        embedding=embedding,
-        n_filters=8,
-        temporal_embed_dim=8,
-        gru_hidden=8,
-        fc_hidden=8,
-        epochs=8,
-        batch_size=32,
-        lr=5e-3,
-        device="cpu",
+    settings = {
+        "n_filters": 8,
+        "temporal_embed_dim": 8,
+        "gru_hidden": 8,
+        "epochs": 8,
+        "batch_size": 32,
+        "lr": 5e-3,
+        "device": "cpu",
         **kw,
-    )
+    }
+    return MDLClassifier(embedding=embedding, **settings)
 
 
 def test_network_learns_planted_signal_and_is_deterministic():
@@ -89,7 +136,7 @@ def test_grid_search_keeps_the_lowest_validation_loss(tmp_path):
     assert [row["threshold"] for row in result.table].count(result.best.threshold_) >= 1
     result.best.save(tmp_path / "m.pt")
     saved = torch.load(tmp_path / "m.pt", weights_only=False)
-    assert "head.0.weight" in saved["state_dict"] and saved["params"]["modalities"] == ["temporal", "static"]
+    assert "head.1.weight" in saved["state_dict"] and saved["params"]["modalities"] == ["temporal", "static"]
 
 
 def test_grids_are_documented():

@@ -1,8 +1,9 @@
 """The paper's variational Borda count on a hand-worked example."""
 
+import numpy as np
 import pytest
 
-from models_py.explain.shap_borda import borda_count, normalised_ranks
+from models_py.explain.shap_borda import borda_count, model_importance, normalised_ranks
 
 
 def test_normalised_ranks_hand_worked():
@@ -30,3 +31,17 @@ def test_borda_count_sums_normalised_ranks_over_models():
 
 def test_model_with_nothing_above_threshold_contributes_nothing():
     assert borda_count({"a": {"f1": 0.001, "f2": 0.0}})["score"].sum() == 0
+
+
+def test_importance_is_the_mean_absolute_shap_value():
+    """Paper 004's "mean SHAP value" read as mean |SHAP| (explain/shap_borda.py): a feature pushing half the
+    patients up and half down by 0.2 is important (0.2), although its signed mean is 0 and would miss the 0.01
+    cut-off."""
+    shap_values = np.array([[0.2, 0.004], [-0.2, 0.004], [0.2, 0.004], [-0.2, 0.004]])
+    assert model_importance(shap_values) == pytest.approx([0.2, 0.004])
+    ranks = normalised_ranks(
+        dict(zip(["opposing", "small_same_sign"], model_importance(shap_values), strict=True))
+    )
+    assert ranks == {"opposing": 1.0, "small_same_sign": 0.0}
+    with pytest.raises(ValueError, match="rows, features"):
+        model_importance(np.zeros((2, 3, 2)))

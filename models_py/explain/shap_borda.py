@@ -3,6 +3,16 @@
 descending order, assigned missing features a rank of zero, and normalized rankings to sum to one. The final
 ranking summed normalized ranks across models").
 
+"Mean SHAP value" is read as the mean absolute SHAP value over the test rows (`model_importance`), the usual
+global importance (SHAP's own bar and beeswarm summary plots rank by it). The paper's text supports that
+reading: its Results say year_at_first_imaging "averaged the highest SHAP value magnitudes across most models",
+and it ranks features whose effects are "symmetric" or "opposing" (disc_pathology, sex, social_support) as
+important. The signed mean cannot be what it means: it lets positive and negative contributions cancel, so a
+feature that pushes some patients strongly towards the event and others strongly away would fall under the
+0.01 cut-off; and as each row's SHAP values sum to its prediction minus the model's average prediction, the
+signed means sit near 0 and would rank features by how lopsided their effect is, not by how large it is.
+This is an interpretation of an ambiguous sentence, not a deviation we chose.
+
 Ranking convention: within a model the k features whose mean |SHAP| exceeds the threshold get points k (most
 important) down to 1 (least); every other feature gets 0; points are divided by their sum (k(k+1)/2) so each
 model contributes 1 in total. Summing over models gives the aggregate score (higher = more important).
@@ -68,6 +78,14 @@ def _to_probability_scale(model, X: np.ndarray, values: np.ndarray) -> np.ndarra
         return values
     slope = float((probability - probability.mean()) @ centred) / denominator
     return values * max(slope, 0.0)
+
+
+def model_importance(shap_values) -> np.ndarray:
+    """One model's importance per feature: the mean |SHAP| over the explained rows (module docstring)."""
+    values = np.asarray(shap_values, dtype=np.float64)
+    if values.ndim != 2:
+        raise ValueError(f"expected (rows, features) SHAP values, got shape {values.shape}")
+    return np.abs(values).mean(axis=0)
 
 
 def normalised_ranks(importance: Mapping[str, float], threshold: float = BORDA_THRESHOLD) -> dict[str, float]:

@@ -13,6 +13,11 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 DEMOGRAPHICS = ("age_at_first_imaging", "year_at_first_imaging", "sex", "preferred_language", "obesity")
+# 004, Results: "psychosocial determinants (race/ethnicity, smoking status, social support, primary insurance,
+# history of anxiety or depression)". negative_psych_state is that history: the mart ORs coded anxiety or
+# depression with a positive observation (mart_medication_profile.sql), so it is read here, not rebuilt.
+# social_support is the paper's (partnered / single / separated); social_support_level (a screening level) is
+# a lumbar addition the paper does not list.
 PSYCHOSOCIAL = (
     "race_ethnicity",
     "smoking_status",
@@ -21,6 +26,7 @@ PSYCHOSOCIAL = (
     "primary_insurance",
     "negative_psych_state",
 )
+# the paper's chart diagnoses; no anxiety or depression among them (they are psychosocial, above)
 CHART_DIAGNOSES = (
     "disc_pathology",
     "spinal_stenosis",
@@ -32,7 +38,6 @@ CHART_DIAGNOSES = (
     "osteoarthritis",
     "osteopenia_osteoporosis",
     "fibromyalgia",
-    "anxiety_depression",
     "lbp_duration",
     "lbp_laterality",
 )

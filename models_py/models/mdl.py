@@ -5,12 +5,25 @@ Branches, each optional so the same class also builds the single-modality networ
   -> global max-pool over the report;
 - temporal: a Linear embedding of each monthly bin -> one-layer GRU (last hidden state);
 - static: the featurised demographics, passed through as they are.
-Concatenate -> one hidden Linear + ReLU + Dropout -> Linear to 2 logits.
+Concatenate -> Dropout -> one Linear to 2 logits.
+
+Fully-connected layers. The paper's network is "1-layer CNN, 1-layer GRU, and two 1-layer
+Fully-Connected (FC)", one of them "a FC layer to convert the temporal input into embeddings before
+passing into the GRU"; the other is the FC the "concatenated vector" is passed to "to make predictions",
+with "a dropout to the hidden layer of the FC" (the concatenated vector is that layer's input). So the
+default has exactly two: `bin_embed` and the output Linear, dropout on the output layer's input. The tuned
+hyperparameters ("number of filters, learning rate, dropout rate, GRU hidden size, and weight decay") name
+no FC width, which also fits a head without a hidden layer. Fig. 1's caption ("a fully-connected layer and
+then to an output layer") can be read as one more hidden layer; `fc_hidden=N` builds that variant
+(Linear(width, N) + ReLU + Dropout + Linear(N, 2)), but it is off by default and not in the grids.
 
 Training: class-weighted cross-entropy (weights inverse to prevalence in the
 training part), Adam with weight decay, ReduceLROnPlateau on validation loss,
 a fixed number of epochs, keeping the weights of the epoch with the lowest
-validation loss. Hyperparameters are picked by `grid_search` on an 80/20
+validation loss. The paper lowers the learning rate "when the validation loss increased": with
+patience=0, torch's ReduceLROnPlateau halves it at the end of the first epoch whose validation loss does
+not improve on the best so far (by more than its default relative threshold 1e-4); patience=1 waited for
+a second such epoch. Hyperparameters are picked by `grid_search` on an 80/20
 stratified split of the training rows by lowest validation loss; as in the
 paper, the final model is the one trained on that 80 % with the 20 % monitored,
 so the best grid model is kept rather than retrained.
@@ -76,7 +89,7 @@ class MDLNet(nn.Module):
         kernel_size: int,
         temporal_embed_dim: int,
         gru_hidden: int,
-        fc_hidden: int,
+        fc_hidden: int | None,
         dropout: float,
     ) -> None:
         super().__init__()
@@ -96,9 +109,14 @@ class MDLNet(nn.Module):
             width += gru_hidden
         if "static" in self.modalities:
             width += n_static_features
-        self.head = nn.Sequential(
-            nn.Linear(width, fc_hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(fc_hidden, 2)
-        )
+        if fc_hidden is None:
+            # the paper's prediction FC: dropout on its input (the concatenated vector), then the logits
+            self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(width, 2))
+        else:
+            # optional variant with a hidden FC layer (module docstring); not the paper's default
+            self.head = nn.Sequential(
+                nn.Linear(width, fc_hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(fc_hidden, 2)
+            )
 
     def forward(self, tokens=None, temporal=None, static=None) -> torch.Tensor:
         parts = []
@@ -178,13 +196,13 @@ class MDLClassifier(ClassifierMixin, BaseEstimator):
         kernel_size: int = 3,
         temporal_embed_dim: int = 64,
         gru_hidden: int = 64,
-        fc_hidden: int = 64,
+        fc_hidden: int | None = None,
         dropout: float = 0.3,
         lr: float = 1e-3,
         weight_decay: float = 1e-4,
         epochs: int = 30,
         batch_size: int = 64,
-        scheduler_patience: int = 1,
+        scheduler_patience: int = 0,
         device: str = "auto",
         random_state: int = 0,
         progress: bool = False,

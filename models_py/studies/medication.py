@@ -36,7 +36,7 @@ from ingest.privacy import MASK, mask_note, masked, suppress_subset, suppression
 from models_py import evaluate as ev
 from models_py import report as rp
 from models_py.errors import UserInputError
-from models_py.explain.shap_borda import borda_count, tree_shap_values
+from models_py.explain.shap_borda import borda_count, model_importance, tree_shap_values
 from models_py.explain.table1 import table1
 from models_py.featurize.impute import IMPUTE_TARGETS, KNNCategoryImputer
 from models_py.featurize.profile import DATATYPES, PROFILE_COLUMNS, ProfileEncoder
@@ -309,7 +309,8 @@ def _evaluate(results: list[dict], profile: pd.DataFrame, cfg: MedicationConfig)
                 }
             )
         )
-        mean_abs = np.abs(r["shap"]).mean(axis=0)
+        # the paper's "mean SHAP value", read as mean |SHAP| (explain/shap_borda.py says why)
+        mean_abs = model_importance(r["shap"])
         importance.append(
             pd.DataFrame(
                 {

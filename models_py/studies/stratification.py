@@ -1,15 +1,28 @@
 """Multimodal low-back-pain stratification (seeds/001_052d89f173b9bcf3.txt) on mart_stratification_features.
 
-Steps: eligible participants -> robust k-means for k = 2..6 with imputation of blank inputs
-(models/robust_kmeans) -> k by the gap statistic with a bootstrap-stability threshold -> cluster profiles
-with Kruskal-Wallis / chi-squared tests (Bonferroni) -> multinomial logistic regression predicting the
-cluster from SBT-based and Örebro-based feature sets (repeated stratified 5-fold accuracy) -> decision
-curves for persistent bothersome LBP: stratified strategy (out-of-fold outcome rate of the patient's
-cluster) and the STarT Back risk group against treat-all / treat-none, with bootstrap intervals.
+Two stratifications, one per screening questionnaire. The paper "integrates ... self-reported data from
+Örebro Musculoskeletal Pain Screening Questionnaire (ÖMPSQ) short and the STarT Back Tool (SBT)" and reports
+"Predictive models for cluster assignment were robust, achieving high mean accuracies (SBT-based: 0.89;
+ÖMPSQ-short-based: 0.87)". The text we have is the abstract; it reads as two frameworks, each clustering
+imaging + demographics + one questionnaire and each validated on its own clusters: the two questionnaires are
+alternative screens for the same psychosocial risk ("Current risk stratification for individuals with LBP
+relies on ÖMPSQ short and SBT among others"), and predicting one joint clustering from half of its inputs
+would not validate either framework. (An earlier version clustered on both questionnaires at once and
+predicted those labels from each half.) So for each framework in FRAMEWORKS:
 
-Clustering inputs: Pfirrmann grade and facet tropism per level, current smoking, male sex, BMI and the
-Örebro and STarT Back item scores (items rather than totals, so the psychosocial domain is not outweighed
-by ten imaging columns). LBP frequency and bothersomeness characterise the clusters and are never inputs.
+robust k-means for k = 2..6 with imputation of blank inputs (models/robust_kmeans) -> k by the gap
+statistic with a bootstrap-stability threshold -> cluster profiles with Kruskal-Wallis / chi-squared tests
+(Bonferroni) -> multinomial logistic regression predicting the framework's clusters from the framework's
+own inputs (repeated stratified 5-fold accuracy). Then one set of decision curves for persistent bothersome
+LBP on the same participants and bootstrap resamples: each framework's stratified strategy (out-of-fold
+outcome rate of the patient's cluster) and the STarT Back risk group against treat-all / treat-none. The
+agreement of the two frameworks' clusters (adjusted Rand index) is reported too.
+
+Clustering inputs of a framework: Pfirrmann grade and facet tropism per level, current smoking, male sex,
+BMI and the framework's questionnaire item scores (items rather than totals, so the psychosocial domain is
+not outweighed by ten imaging columns). LBP frequency and bothersomeness characterise the clusters and are
+never inputs. Both frameworks cluster the same participants (those with both questionnaires scoreable,
+below), so their accuracies and decision curves compare like with like.
 
 Choice of k (details in models/robust_kmeans): the smallest k with Gap(k) >= Gap(k+1) - s(k+1) (gap
 statistic against uniform references in the principal-component box), accepted when its mean bootstrap
@@ -64,7 +77,7 @@ from models_py.marts import (
     sha256_of,
     write_report,
 )
-from models_py.models.robust_kmeans import MIN_STABILITY, N_NEIGHBORS, choose_k
+from models_py.models.robust_kmeans import MIN_STABILITY, N_NEIGHBORS, KChoice, choose_k
 from models_py.progress import progress_bar
 
 STUDY = "stratification"
@@ -74,11 +87,17 @@ IMAGING = tuple(f"dd_{lv}" for lv in LEVELS) + tuple(f"ft_{lv}" for lv in LEVELS
 DEMOGRAPHIC = ("smoking_current", "male", "bmi")
 OREBRO_ITEMS = tuple(f"orebro_q{i}" for i in range(1, 11))
 SBT_ITEMS = tuple(f"sbt_q{i}" for i in range(1, 10))
-CLUSTER_FEATURES = IMAGING + DEMOGRAPHIC + OREBRO_ITEMS + SBT_ITEMS
-FEATURE_SETS = {
+# one stratification per questionnaire (module docstring): its clustering inputs, which are also the
+# inputs of its membership model
+FRAMEWORKS = {
     "sbt_based": IMAGING + DEMOGRAPHIC + SBT_ITEMS,
     "orebro_based": IMAGING + DEMOGRAPHIC + OREBRO_ITEMS,
 }
+FRAMEWORK_LABELS = {"sbt_based": "SBT-based", "orebro_based": "ÖMPSQ-short-based"}
+# the questionnaire total that names a framework's psychosocial clusters
+FRAMEWORK_SCORE = {"sbt_based": "sbt_total", "orebro_based": "orebro_total"}
+# every input of either framework (eligibility and the imputed-participant count)
+CLUSTER_FEATURES = tuple(dict.fromkeys(IMAGING + DEMOGRAPHIC + OREBRO_ITEMS + SBT_ITEMS))
 PROFILE_CONTINUOUS = (
     IMAGING
     + ("bmi", "age_at_visit", "orebro_total", "sbt_total", "sbt_psychosocial")
@@ -195,11 +214,12 @@ def cluster_profiles(frame: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
     return out
 
 
-def name_clusters(frame: pd.DataFrame, labels: np.ndarray) -> dict[int, str]:
-    """Describe each cluster by its mean degeneration and Örebro total relative to the whole sample."""
+def name_clusters(frame: pd.DataFrame, labels: np.ndarray, score: str = "orebro_total") -> dict[int, str]:
+    """Describe each cluster by its mean degeneration and questionnaire total (`score`, the framework's own)
+    relative to the whole sample."""
     dd = frame[[f"dd_{lv}" for lv in LEVELS]].mean(axis=1)
     z_dd = (dd - dd.mean()) / dd.std()
-    z_ps = (frame["orebro_total"] - frame["orebro_total"].mean()) / frame["orebro_total"].std()
+    z_ps = (frame[score] - frame[score].mean()) / frame[score].std()
     names = {}
     for c in np.unique(labels):
         d, s = z_dd[labels == c].mean(), z_ps[labels == c].mean()
@@ -226,6 +246,49 @@ def out_of_fold_group_rate(groups: np.ndarray, y: np.ndarray, folds: int, seed: 
     return np.clip(risk, 1e-6, 1 - 1e-6)
 
 
+@dataclass
+class Stratification:
+    """One framework's clustering and its validation."""
+
+    name: str
+    choice: KChoice
+    labels: np.ndarray
+    names: dict[int, str]
+    profiles: pd.DataFrame
+    accuracy: dict[str, float]
+
+
+def stratify(frame: pd.DataFrame, name: str, cfg: StratConfig, bar) -> Stratification:
+    """Cluster on the framework's inputs, choose k, profile the clusters and validate them with a
+    multinomial logistic regression on the same inputs (repeated stratified k-fold accuracy)."""
+    cols = list(FRAMEWORKS[name])
+    X = frame[cols].to_numpy(float)
+    choice = choose_k(
+        X,
+        list(cfg.ks),
+        n_bootstrap=cfg.stability_bootstrap,
+        n_init=cfg.n_init,
+        n_reference=cfg.gap_references,
+        seed=cfg.seed,
+        progress=bar,
+    )
+    labels = choice.models[choice.k].labels_
+    cv = RepeatedStratifiedKFold(n_splits=cfg.cv_folds, n_repeats=cfg.cv_repeats, random_state=cfg.seed)
+    # blank BMI / smoking / items: imputed inside each training fold, as in the clustering
+    model = make_pipeline(
+        KNNImputer(n_neighbors=N_NEIGHBORS), StandardScaler(), LogisticRegression(max_iter=5000)
+    )
+    scores = cross_val_score(model, X, labels, cv=cv, scoring="accuracy")
+    return Stratification(
+        name=name,
+        choice=choice,
+        labels=labels,
+        names=name_clusters(frame, labels, FRAMEWORK_SCORE[name]),
+        profiles=cluster_profiles(frame, labels),
+        accuracy={"mean": float(scores.mean()), "sd": float(scores.std(ddof=1)), "n_fits": len(scores)},
+    )
+
+
 def train_stratification(
     marts_dir: Path,
     out_dir: Path,
@@ -235,10 +298,10 @@ def train_stratification(
     truth_dir: Path | None = None,
     config: StratConfig | None = None,
 ) -> Path:
-    """Cluster, profile, validate and run the decision curves; return the run folder.
+    """Run both stratifications (module docstring) and the decision curves; return the run folder.
 
-    truth_dir: the generator's `truth/` folder; when given, the adjusted Rand index against the planted
-    subgroups is reported (synthetic data only).
+    truth_dir: the generator's `truth/` folder; when given, the adjusted Rand index of each framework's
+    clusters against the planted subgroups is reported (synthetic data only).
     """
     started = time.perf_counter()
     cfg = config or StratConfig(seed=seed)
@@ -250,7 +313,6 @@ def train_stratification(
         f"[bold]stratification[/]: {clustered} of {mask_count(people.n_total)} participants "
         f"clustered ({suppress_subset(len(frame), people.n_imputed)} with imputed inputs)"
     )
-    X = frame[list(CLUSTER_FEATURES)].to_numpy(float)
     known = frame["persistent_bothersome_lbp"].notna().to_numpy()
     y = frame.loc[known, "persistent_bothersome_lbp"].to_numpy(int)
     if len(np.unique(y)) < 2:
@@ -261,60 +323,48 @@ def train_stratification(
         )
     # k-means on 2 cores: BLAS/OpenMP oversubscription makes many small fits 50x slower
     with threadpool_limits(1), progress_bar(progress) as bar:
-        choice = choose_k(
-            X,
-            list(cfg.ks),
-            n_bootstrap=cfg.stability_bootstrap,
-            n_init=cfg.n_init,
-            n_reference=cfg.gap_references,
-            seed=cfg.seed,
-            progress=bar,
-        )
-        labels = choice.models[choice.k].labels_
-        names = name_clusters(frame, labels)
-        profiles = cluster_profiles(frame, labels)
-        cv = RepeatedStratifiedKFold(n_splits=cfg.cv_folds, n_repeats=cfg.cv_repeats, random_state=cfg.seed)
-        accuracy = {}
-        task = bar.add_task("multinomial logistic regression", total=len(FEATURE_SETS))
-        for name, cols in FEATURE_SETS.items():
-            # blank BMI / smoking / items: imputed inside each training fold, as in the clustering
-            model = make_pipeline(
-                KNNImputer(n_neighbors=N_NEIGHBORS), StandardScaler(), LogisticRegression(max_iter=5000)
-            )
-            scores = cross_val_score(
-                model, frame[list(cols)].to_numpy(float), labels, cv=cv, scoring="accuracy"
-            )
-            accuracy[name] = {
-                "mean": float(scores.mean()),
-                "sd": float(scores.std(ddof=1)),
-                "n_fits": len(scores),
-            }
-            bar.advance(task)
+        results = {name: stratify(frame, name, cfg, bar) for name in FRAMEWORKS}
     # decision curves need the outcome: participants without LBP frequency/bothersomeness are left out
     risks = {
-        "stratified": out_of_fold_group_rate(labels[known], y, cfg.cv_folds, cfg.seed),
-        "sbt_risk_group": out_of_fold_group_rate(
-            frame.loc[known, "sbt_risk_group"].astype(str).to_numpy(), y, cfg.cv_folds, cfg.seed
-        ),
+        f"stratified_{name}": out_of_fold_group_rate(r.labels[known], y, cfg.cv_folds, cfg.seed)
+        for name, r in results.items()
     }
+    risks["sbt_risk_group"] = out_of_fold_group_rate(
+        frame.loc[known, "sbt_risk_group"].astype(str).to_numpy(), y, cfg.cv_folds, cfg.seed
+    )
     curves = decision_curves(y, risks, cfg.thresholds, n_bootstrap=cfg.dca_bootstrap, seed=cfg.seed)
-
-    ari = None
-    if truth_dir is not None:
-        ari = _truth_ari(Path(truth_dir), frame["patient_id"], labels)
 
     run_dir = rp.make_run_dir(Path(out_dir), f"{STUDY}-seed{cfg.seed}")
     rp.write_json(run_dir / "marts.json", marts_record(marts_dir, {MART: digest}))
-    pd.DataFrame({"patient_id": frame["patient_id"], "cluster": labels}).to_parquet(
-        run_dir / "clusters.parquet", index=False
-    )
-    choice.table.to_parquet(run_dir / "k_selection.parquet", index=False)
+    pd.DataFrame(
+        {"patient_id": frame["patient_id"], **{f"cluster_{n}": r.labels for n, r in results.items()}}
+    ).to_parquet(run_dir / "clusters.parquet", index=False)
+    k_table = pd.concat([r.choice.table.assign(framework=n) for n, r in results.items()], ignore_index=True)
+    profiles = pd.concat([r.profiles.assign(framework=n) for n, r in results.items()], ignore_index=True)
+    k_table = k_table[["framework", *k_table.columns.drop("framework")]]
+    profiles = profiles[["framework", *profiles.columns.drop("framework")]]
+    k_table.to_parquet(run_dir / "k_selection.parquet", index=False)
     profiles.to_parquet(run_dir / "profiles.parquet", index=False)
     curves.to_parquet(run_dir / "decision_curves.parquet", index=False)
-    sizes = {int(c): int((labels == c).sum()) for c in np.unique(labels)}
-    _plot_k(choice.table, run_dir / "k_selection.png")
-    _plot_profiles(frame, labels, names, run_dir / "profiles.png")
+    for name, r in results.items():
+        _plot_k(r.choice.table, run_dir / f"k_selection_{name}.png", FRAMEWORK_LABELS[name])
+        _plot_profiles(frame, r.labels, r.names, run_dir / f"profiles_{name}.png", FRAMEWORK_LABELS[name])
     _plot_decision_curves(curves, run_dir / "decision_curves.png")
+    frameworks = {
+        name: {
+            "inputs": list(FRAMEWORKS[name]),
+            "k": r.choice.k,
+            "k_rule": r.choice.rule,
+            "cluster_sizes": {int(c): int((r.labels == c).sum()) for c in np.unique(r.labels)},
+            "cluster_names": r.names,
+            "accuracy": r.accuracy,
+            "ari_vs_truth": (
+                _truth_ari(Path(truth_dir), frame["patient_id"], r.labels) if truth_dir is not None else None
+            ),
+        }
+        for name, r in results.items()
+    }
+    sbt, orebro = results["sbt_based"].labels, results["orebro_based"].labels
     summary = {
         "study": STUDY,
         "config": asdict(cfg),
@@ -323,14 +373,10 @@ def train_stratification(
         "n_imputed": people.n_imputed,
         "excluded": people.excluded,
         "n_outcome_known": int(known.sum()),
-        "k": choice.k,
-        "k_rule": choice.rule,
-        "cluster_sizes": sizes,
-        "cluster_names": names,
-        "accuracy": accuracy,
+        "frameworks": frameworks,
+        "ari_between_frameworks": float(adjusted_rand_score(sbt, orebro)),
         "outcome_prevalence": float(y.mean()),
         "n_outcome_positive": int(y.sum()),
-        "ari_vs_truth": ari,
         "versions": {
             "python": platform.python_version(),
             "sklearn": sklearn.__version__,
@@ -339,7 +385,7 @@ def train_stratification(
         "seconds_total": time.perf_counter() - started,
     }
     rp.write_json(run_dir / "config.json", summary)
-    write_report(run_dir, _report(summary, choice.table, profiles, curves))
+    write_report(run_dir, _report(summary, k_table, profiles, curves))
     console.print(f"run folder: {run_dir}")
     return rp.finish_run(run_dir)
 
@@ -354,7 +400,7 @@ def _truth_ari(truth_dir: Path, patient_ids: pd.Series, labels: np.ndarray) -> f
     return float(adjusted_rand_score(planted[known], labels[known]))
 
 
-def _plot_k(table: pd.DataFrame, path: Path) -> None:
+def _plot_k(table: pd.DataFrame, path: Path, framework: str) -> None:
     fig, (ax, gap_ax) = rp.plt.subplots(1, 2, figsize=(10, 4))
     gap_ax.errorbar(table["k"], table["gap"], yerr=table["gap_se"], marker="o", capsize=3)
     gap_ax.set(xlabel="k", ylabel="Gap(k) ± s(k)", title="Gap statistic")
@@ -375,12 +421,15 @@ def _plot_k(table: pd.DataFrame, path: Path) -> None:
     for axis in (ax, gap_ax):
         axis.set_xticks(table["k"])
     ax.legend(fontsize=8)
+    fig.suptitle(f"{framework} stratification")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     rp.plt.close(fig)
 
 
-def _plot_profiles(frame: pd.DataFrame, labels: np.ndarray, names: dict[int, str], path: Path) -> None:
+def _plot_profiles(
+    frame: pd.DataFrame, labels: np.ndarray, names: dict[int, str], path: Path, framework: str
+) -> None:
     cols = [
         "dd_l4_l5",
         "dd_l5_s1",
@@ -401,7 +450,7 @@ def _plot_profiles(frame: pd.DataFrame, labels: np.ndarray, names: dict[int, str
         )
     ax.set_xticks(np.arange(len(cols)) + 0.4 - width / 2, cols, rotation=30, ha="right", fontsize=8)
     ax.axhline(0, color="grey", linewidth=0.8)
-    ax.set(ylabel="mean z-score", title="Cluster profiles")
+    ax.set(ylabel="mean z-score", title=f"Cluster profiles, {framework} stratification")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -427,10 +476,44 @@ def _plot_decision_curves(curves: pd.DataFrame, path: Path) -> None:
     rp.plt.close(fig)
 
 
+def _framework_lines(name: str, fw: dict, n_clustered: int, k_table: pd.DataFrame, profiles: pd.DataFrame):
+    label = FRAMEWORK_LABELS[name]
+    names = fw["cluster_names"]
+    own = profiles[profiles["framework"] == name].drop(columns="framework")
+    # the frameworks' tables were stacked: a framework with fewer clusters has blank cluster_j columns
+    own = own.drop(columns=[c for c in own if c.startswith("cluster_") and own[c].isna().all()])
+    size_text = suppress_parts(n_clustered, fw["cluster_sizes"])
+    sizes = ", ".join(f"cluster {c} ({names[c]}): {size_text[c]}" for c in fw["cluster_sizes"])
+    lines = [
+        f"## {label} stratification",
+        "",
+        f"Inputs: imaging (Pfirrmann grade and facet tropism, 5 levels), current smoking, male sex, BMI and the "
+        f"{'STarT Back' if name == 'sbt_based' else 'Örebro short-form'} item scores. "
+        f"Chosen k = {fw['k']} ({fw['k_rule']}). {sizes}.",
+        *([mask_note() + "."] if MASK in size_text.values() else []),
+    ]
+    if fw["ari_vs_truth"] is not None:
+        lines.append(f"Adjusted Rand index against the planted subgroups: {fw['ari_vs_truth']:.3f}.")
+    lines += [
+        "",
+        "### Choice of k",
+        "",
+        rp.markdown_table(k_table[k_table["framework"] == name].drop(columns="framework"), ".3f"),
+        "",
+        f"![k, {label}](k_selection_{name}.png)",
+        "",
+        "### Cluster profiles (Bonferroni over all tests of this framework)",
+        "",
+        rp.markdown_table(own, ".3g"),
+        "",
+        f"![profiles, {label}](profiles_{name}.png)",
+        "",
+    ]
+    return lines
+
+
 def _report(summary: dict, k_table: pd.DataFrame, profiles: pd.DataFrame, curves: pd.DataFrame) -> str:
-    names = summary["cluster_names"]
-    size_text = suppress_parts(summary["n_clustered"], summary["cluster_sizes"])
-    sizes = ", ".join(f"cluster {c} ({names[c]}): {size_text[c]}" for c in summary["cluster_sizes"])
+    frameworks = summary["frameworks"]
     # the clustered and the excluded (by reason) add up to the participants
     flow = suppress_parts(
         summary["n_participants"], {"clustered": summary["n_clustered"], **summary["excluded"]}
@@ -440,47 +523,44 @@ def _report(summary: dict, k_table: pd.DataFrame, profiles: pd.DataFrame, curves
     lines = [
         "# Multimodal LBP stratification",
         "",
-        f"Participants: {mask_count(summary['n_participants'])}; clustered: {flow['clustered']}, "
-        f"of whom {suppress_subset(summary['n_clustered'], summary['n_imputed'])} had at least one blank "
+        'Two stratifications, as the paper reports ("SBT-based" and "ÖMPSQ-short-based"): each clusters '
+        "imaging, demographics and one questionnaire, and is validated on its own clusters.",
+        "",
+        f"Participants: {mask_count(summary['n_participants'])}; clustered (both frameworks, the same "
+        f"participants): {flow['clustered']}, of whom "
+        f"{suppress_subset(summary['n_clustered'], summary['n_imputed'])} had at least one blank "
         "input imputed (10 nearest neighbours on the other inputs, fitted without outcome); decision curves "
         f"on the {suppress_subset(summary['n_clustered'], summary['n_outcome_known'])} with a known outcome.",
         *(f"Not clustered, {reason}: {flow[reason]}." for reason, n in summary["excluded"].items() if n),
-        f"Chosen k = {summary['k']} ({summary['k_rule']}). {sizes}.",
-        *([mask_note() + "."] if MASK in [*size_text.values(), *flow.values()] else []),
-    ]
-    if summary["ari_vs_truth"] is not None:
-        lines.append(f"Adjusted Rand index against the planted subgroups: {summary['ari_vs_truth']:.3f}.")
-    lines += [
+        *([mask_note() + "."] if MASK in flow.values() else []),
+        f"Agreement of the two frameworks' clusters (adjusted Rand index): "
+        f"{summary['ari_between_frameworks']:.3f}.",
         "",
-        "## Choice of k",
-        "",
-        f"Gap statistic (Tibshirani et al. 2001; {summary['config']['gap_references']} uniform reference "
-        "sets in the principal-component box of the scaled, imputed inputs): the smallest k with "
-        "Gap(k) >= Gap(k+1) - s(k+1), accepted when its "
+        "k is chosen by the gap statistic (Tibshirani et al. 2001; "
+        f"{summary['config']['gap_references']} uniform reference sets in the principal-component box of the "
+        "scaled, imputed inputs): the smallest k with Gap(k) >= Gap(k+1) - s(k+1), accepted when its "
         f"mean bootstrap ARI (stability) is >= {MIN_STABILITY}, else the largest smaller stable k. "
         "Silhouette is shown for reference; silhouette or stability alone tend to favour k = 2.",
         "",
-        rp.markdown_table(k_table, ".3f"),
-        "",
-        "![k](k_selection.png)",
-        "",
     ]
-    lines += [
-        "## Cluster profiles (Bonferroni over all tests)",
-        "",
-        rp.markdown_table(profiles, ".3g"),
-        "",
-        "![profiles](profiles.png)",
-        "",
-    ]
+    for name, fw in frameworks.items():
+        lines += _framework_lines(name, fw, summary["n_clustered"], k_table, profiles)
     acc = pd.DataFrame(
         [
-            {"feature set": k, "mean accuracy": v["mean"], "sd": v["sd"], "folds": v["n_fits"]}
-            for k, v in summary["accuracy"].items()
+            {
+                "framework": FRAMEWORK_LABELS[name],
+                "k": fw["k"],
+                "mean accuracy": fw["accuracy"]["mean"],
+                "sd": fw["accuracy"]["sd"],
+                "folds": fw["accuracy"]["n_fits"],
+            }
+            for name, fw in frameworks.items()
         ]
     )
     lines += [
         "## Predicting cluster membership (multinomial logistic regression, repeated 5-fold CV)",
+        "",
+        "Each framework's clusters predicted from that framework's own inputs.",
         "",
         rp.markdown_table(acc, ".3f"),
         "",
@@ -490,8 +570,10 @@ def _report(summary: dict, k_table: pd.DataFrame, profiles: pd.DataFrame, curves
     lines += [
         "## Decision curves: persistent bothersome LBP",
         "",
-        f"Outcome prevalence {prevalence}. Risk of a strategy = out-of-fold outcome rate of the patient's group; "
-        f"{TREAT_ALL} treats everyone, {TREAT_NONE} no one. Intervals: percentile bootstrap (decision_curves.parquet).",
+        f"Outcome prevalence {prevalence}. Risk of a strategy = out-of-fold outcome rate of the patient's group "
+        "(stratified_sbt_based, stratified_orebro_based: the framework's cluster; sbt_risk_group: the STarT "
+        f"Back risk group); {TREAT_ALL} treats everyone, {TREAT_NONE} no one. All strategies on the same "
+        "participants and bootstrap resamples. Intervals: percentile bootstrap (decision_curves.parquet).",
         "",
     ]
     if "positive" in prevalence or "negative" in prevalence:
@@ -504,7 +586,7 @@ def _report(summary: dict, k_table: pd.DataFrame, profiles: pd.DataFrame, curves
 
 
 def summary_table(run_dir: Path) -> Table:
-    """k, cluster sizes, CV accuracy and ARI of a finished run, for the CLI."""
+    """Per framework: k, cluster sizes, CV accuracy and ARI of a finished run, for the CLI."""
     rp.require_finished(run_dir, STUDY)
     try:
         summary = json.loads((Path(run_dir) / "config.json").read_text())
@@ -512,14 +594,23 @@ def summary_table(run_dir: Path) -> Table:
         raise UserInputError(
             f"{run_dir} is not a finished stratification run folder (missing config.json)"
         ) from None
-    table = Table(title=f"Stratification: k = {summary['k']}")
+    if "frameworks" not in summary:
+        raise UserInputError(
+            f"{run_dir} is a stratification run from before the SBT- and ÖMPSQ-based frameworks were "
+            "separated; rerun `lumbar train stratification`"
+        )
+    ks = ", ".join(f"{FRAMEWORK_LABELS[n]} k = {fw['k']}" for n, fw in summary["frameworks"].items())
+    table = Table(title=f"Stratification: {ks}")
     table.add_column("Item")
     table.add_column("Value", justify="right")
-    size_text = suppress_parts(summary["n_clustered"], summary["cluster_sizes"])
-    for c in summary["cluster_sizes"]:
-        table.add_row(f"cluster {c} ({summary['cluster_names'][c]})", size_text[c])
-    for name, acc in summary["accuracy"].items():
-        table.add_row(f"accuracy, {name}", f"{acc['mean']:.3f} ± {acc['sd']:.3f}")
-    if summary["ari_vs_truth"] is not None:
-        table.add_row("ARI vs planted subgroups", f"{summary['ari_vs_truth']:.3f}")
+    for name, fw in summary["frameworks"].items():
+        label = FRAMEWORK_LABELS[name]
+        size_text = suppress_parts(summary["n_clustered"], fw["cluster_sizes"])
+        for c in fw["cluster_sizes"]:
+            table.add_row(f"{label}: cluster {c} ({fw['cluster_names'][c]})", size_text[c])
+        acc = fw["accuracy"]
+        table.add_row(f"{label}: accuracy", f"{acc['mean']:.3f} ± {acc['sd']:.3f}")
+        if fw["ari_vs_truth"] is not None:
+            table.add_row(f"{label}: ARI vs planted subgroups", f"{fw['ari_vs_truth']:.3f}")
+    table.add_row("ARI between the frameworks", f"{summary['ari_between_frameworks']:.3f}")
     return table

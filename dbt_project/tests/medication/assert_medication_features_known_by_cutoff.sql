@@ -1,8 +1,9 @@
 -- Leakage: each mart flag = 1 and each psychosocial value must come from an event charted no later than
 -- index + medication_feature_days_after_index. Fails with (patient_id, feature) pairs that have no such event.
+-- negative_psych_state = 1 is backed by an anxiety/depression code or a positive observation.
 {% set flags = ['disc_pathology', 'spinal_stenosis', 'radiculopathy', 'sciatica', 'numbness_tingling',
                  'facet_joint_arthropathy', 'sacroiliac_joint', 'osteoarthritis', 'osteopenia_osteoporosis',
-                 'fibromyalgia', 'obesity', 'anxiety_depression'] -%}
+                 'fibromyalgia', 'obesity', 'negative_psych_state'] -%}
 {%- set values = ['smoking_status', 'social_support', 'social_support_level', 'primary_insurance'] -%}
 with
 
@@ -18,11 +19,15 @@ backing as (
     -- recomputed from the coded events and observations, not from the profile-events model under test
     select
         c.patient_id,
-        c.code_group as feature,
+        case c.code_group when 'anxiety_depression' then 'negative_psych_state' else c.code_group end as feature,
         '1' as feature_value,
         c.event_date
     from {{ ref('int_medication_coded_events') }} as c
     where c.code_list = 'chart_dx'
+    union all
+    select patient_id, 'negative_psych_state' as feature, '1' as feature_value, obs_date as event_date
+    from {{ ref('stg_ehr__observations') }}
+    where name = 'negative_psych_state' and value_num >= 1
     union all
     select
         o.patient_id,

@@ -3,13 +3,19 @@
   medication_feature_days_after_index (004_8aea355467337d34.txt, Table 1 and Fig. 1(c)).
   Demographics at the first lumbar MRI (age, year, sex, race/ethnicity, preferred language); psychosocial
   (smoking status, social support = partnered / single / separated, social-support screening level, primary
-  insurance, negative psychological state), all the latest value charted by the cutoff and null when never
-  charted (the trainer imputes); chart diagnosis groups (0/1) including LBP duration and laterality; MRI findings
-  of the index report (0 absent .. 3 severe; null when the index MRI has no report).
+  insurance), the latest value charted by the cutoff and null when never charted (the trainer imputes);
+  negative_psych_state, the paper's psychosocial "history of anxiety or depression": 1 when an anxiety or
+  depression code (med_chart_dx_groups group anxiety_depression) is charted by the cutoff or the latest
+  negative-psychological-state observation is positive, 0 when only a negative observation is charted, null
+  when neither is; chart diagnosis groups (0/1) including LBP duration and laterality -- the paper's chart
+  diagnoses list no anxiety or depression, so those codes feed negative_psych_state only; MRI findings of the
+  index report (0 absent .. 3 severe; null when the index MRI has no report).
 #}
 {%- set dx_groups = ['disc_pathology', 'spinal_stenosis', 'radiculopathy', 'sciatica', 'numbness_tingling',
                      'facet_joint_arthropathy', 'sacroiliac_joint', 'osteoarthritis', 'osteopenia_osteoporosis',
-                     'fibromyalgia', 'obesity', 'anxiety_depression'] -%}
+                     'fibromyalgia', 'obesity'] -%}
+{#- coded groups that are psychosocial, not chart diagnoses: flagged, never output as columns -#}
+{%- set psych_groups = ['anxiety_depression'] -%}
 {%- set observation_features = ['smoking_status', 'social_support', 'social_support_level', 'primary_insurance'] -%}
 {%- set mri = ['disc_pathology', 'spinal_canal_stenosis', 'lateral_recess_stenosis', 'foraminal_stenosis',
                'facet_joint', 'endplate_change', 'curvature'] -%}
@@ -43,7 +49,7 @@ flags as (
 
     select
         patient_id,
-        {%- for g in dx_groups + ['lbp_chronic', 'lbp_acute', 'lbp_right', 'lbp_left'] %}
+        {%- for g in dx_groups + psych_groups + ['lbp_chronic', 'lbp_acute', 'lbp_right', 'lbp_left'] %}
         max(case when feature = '{{ g }}' and feature_value = '1' then 1 else 0 end) as {{ g }}
         {{- ',' if not loop.last }}
         {%- endfor %}
@@ -109,7 +115,11 @@ profile as (
         {%- for f in observation_features %}
         o.{{ f }},
         {%- endfor %}
-        o.negative_psych_state,
+        -- coded history of anxiety or depression OR a positive observation (004: psychosocial determinant)
+        case
+            when f.anxiety_depression = 1 or o.negative_psych_state = 1 then 1
+            else o.negative_psych_state
+        end as negative_psych_state,
         {%- for g in dx_groups %}
         cast(coalesce(f.{{ g }}, 0) as {{ dbt.type_int() }}) as {{ g }},
         {%- endfor %}
