@@ -17,12 +17,13 @@ from typing import Any
 
 import duckdb
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
 from ingest.errors import LumbarError
 from ingest.loading.warehouse import duckdb_settings, owner_only_umask
 from ingest.loading.warehouse import open_error as warehouse_open_error
 from ingest.paths import DBT_PROJECT_DIR
+from ingest.progress import make_progress
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -115,14 +116,14 @@ def dbt_progress(enabled: bool, label: str = "dbt build") -> Iterator[Any]:
         yield lambda msg: None
         return
     columns = (
-        TextColumn(label),
+        TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TextColumn("{task.fields[node]}"),
     )
-    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
-        task = bar.add_task("dbt", total=None, node="parsing")
+    with make_progress(*columns, console=Console(stderr=True)) as bar:
+        task = bar.add_task(label, total=None, node="parsing")
 
         def on_event(msg: Any) -> None:
             name = msg.info.name

@@ -1,4 +1,5 @@
-"""rich progress bars that can be switched off (tests, non-interactive runs)."""
+"""Progress bars that can be switched off (tests); off a terminal they print a line every half minute
+(ingest/progress.py), so a long run sent to a log file does not look hung."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import contextlib
 from collections.abc import Iterator
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ingest.progress import LineProgress, make_progress
 
 
 class _Silent:
@@ -20,15 +23,14 @@ class _Silent:
 
 
 @contextlib.contextmanager
-def progress_bar(enabled: bool) -> Iterator[Progress | _Silent]:
+def progress_bar(enabled: bool) -> Iterator[Progress | LineProgress | _Silent]:
     if not enabled:
         yield _Silent()
         return
-    with Progress(
+    with make_progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        transient=False,
     ) as bar:
         yield bar
