@@ -42,6 +42,8 @@ TABLE_METRICS = (
     ("specificity", "Specificity"),
 )
 ALPHA = 0.05
+# marks the better of two models when their test is significant; not "*", which is a suppressed count
+SIGNIFICANT = "†"
 
 
 def label(model: str) -> str:
@@ -152,7 +154,7 @@ def plot_calibration(reliability: pd.DataFrame, path: Path) -> None:
 def plot_auc_boxes(
     bootstrap: pd.DataFrame, comparisons: pd.DataFrame, path: Path, reference: str = "mdl"
 ) -> None:
-    """Bootstrap AUC per model and test set (paper's Figs 3 and 4); '*' = differs from MDL after Bonferroni."""
+    """Bootstrap AUC per model and test set (paper's Figs 3 and 4); '†' = differs from MDL after Bonferroni."""
     sets = list(dict.fromkeys(bootstrap["test_set"]))
     fig, axes = _grid(max(len(sets), 1))
     for ax, name in zip(axes, sets, strict=False):
@@ -167,7 +169,7 @@ def plot_auc_boxes(
                 & (comparisons["model_a"] == reference)
                 & (comparisons["model_b"] == m)
             ]
-            star = "*" if len(hit) and hit["p_adjusted"].iloc[0] < ALPHA else ""
+            star = SIGNIFICANT if len(hit) and hit["p_adjusted"].iloc[0] < ALPHA else ""
             names.append(label(m) + star)
         ax.boxplot(data, showfliers=False)
         ax.set_xticks(range(1, len(names) + 1), names, rotation=30, ha="right", fontsize=8)
@@ -230,7 +232,7 @@ def performance_table(
             cells = []
             for metric, _ in TABLE_METRICS:
                 mean, sd = metric_cell(metrics, name, model, metric)
-                star = "*" if significant_winner(comparisons, name, metric, *pair) == model else ""
+                star = SIGNIFICANT if significant_winner(comparisons, name, metric, *pair) == model else ""
                 cells.append(f"{mean:.3f} ± {sd:.3f}{star}")
             lead = (
                 [first_value.get(name, name), prevalence, mask_count(counts["n"])] if i == 0 else ["", "", ""]

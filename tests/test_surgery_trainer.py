@@ -92,6 +92,8 @@ def test_summary_table_is_table_2_shaped(runs):
     table = summary_table(runs[0])
     assert isinstance(table, Table) and table.row_count == 2
     assert [c.header for c in table.columns][:4] == ["Test set", "Prevalence", "N", "Model"]
+    # the significance marker is explained under the table, and is not the suppressed-count "*"
+    assert "† the better of MDL and Benchmark" in str(table.caption)
 
 
 def test_generalizability_trains_on_largest_site_and_skips_smallest(marts):

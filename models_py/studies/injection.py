@@ -532,7 +532,8 @@ def _report(summary: dict, results: dict[str, pd.DataFrame], marts: dict) -> str
         "## Test-set performance",
         "",
         "Mean ± SD over bootstrap resamples; threshold metrics at 0.5 on class-weighted probabilities. "
-        "`*` marks the better of combined and clinical when their Welch t-test (Bonferroni x 3) gives p < 0.05.",
+        f"{rp.SIGNIFICANT} marks the better of combined and clinical when their Welch t-test (Bonferroni x 3) "
+        "gives p < 0.05.",
         "",
         rp.performance_table(
             metrics,

@@ -559,7 +559,7 @@ def _report_markdown(config: dict, results: dict[str, pd.DataFrame], fitted: dic
         "",
         f"## {table_name}",
         "",
-        "Mean ± SD over bootstrap resamples of the test set. `*` marks the better of MDL and Benchmark "
+        f"Mean ± SD over bootstrap resamples of the test set. {rp.SIGNIFICANT} marks the better of MDL and Benchmark "
         "when their Welch t-test on the bootstrap distributions gives p < 0.05.",
         "",
         rp.performance_table(metrics, comparisons, test_sets, main_models, first_col, first_val),
@@ -638,10 +638,13 @@ def summary_table(run_dir: Path) -> Table:
             cells = []
             for metric, _ in rp.TABLE_METRICS[:6]:
                 mean, sd = rp.metric_cell(metrics, name, model, metric)
-                star = (
-                    "*" if rp.significant_winner(comparisons, name, metric, "mdl", "lasso") == model else ""
-                )
+                winner = rp.significant_winner(comparisons, name, metric, "mdl", "lasso")
+                star = rp.SIGNIFICANT if winner == model else ""
                 cells.append(f"{mean:.3f} ± {sd:.3f}{star}")
             lead = [name, prevalence, ev.mask_count(counts["n"])] if i == 0 else ["", "", ""]
             table.add_row(*lead, rp.label(model), *cells)
+    table.caption = (
+        f"Mean ± SD over bootstrap resamples. {rp.SIGNIFICANT} the better of MDL and Benchmark, Welch t-test "
+        f"p < {rp.ALPHA}."
+    )
     return table
