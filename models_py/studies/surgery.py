@@ -580,7 +580,7 @@ def _report_markdown(config: dict, results: dict[str, pd.DataFrame], fitted: dic
         "",
         "## Subgroup AUC",
         "",
-        "Counts 1-10 are shown as <11; AUC is not computed for a subgroup with one class.",
+        "AUC is not computed for a subgroup with one class.",
         "",
         rp.subgroup_table(results["subgroups"]),
         "",
