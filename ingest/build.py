@@ -27,6 +27,7 @@ from ingest.loading.warehouse import owner_only_umask
 from ingest.marts_backup import MartsBackup
 from ingest.paths import default_marts_dir
 from ingest.privacy import MASK, mask_note, masked, suppress, suppression_threshold
+from ingest.warehouse_lock import writer_lock
 
 # dbt result statuses that mean the build did not do what was asked
 _FAILED = {"error", "fail", "runtime error"}
@@ -151,7 +152,7 @@ def build(
     marts_dir = (marts_dir or default_marts_dir(warehouse)).expanduser().resolve()
     vars = check_vars(vars) if vars else {}
     check_warehouse(warehouse)
-    with owner_only_umask():  # a marts folder lumbar creates and every mart it writes: owner-only
+    with writer_lock(warehouse), owner_only_umask():  # owner-only: the marts folder and every mart
         _make_marts_dir(marts_dir)
         backup = MartsBackup(marts_dir)
         backup.save()

@@ -24,6 +24,7 @@ from ingest.dbt_runner import check_warehouse, dbt_dir, dbt_env, exception_messa
 from ingest.dbt_vars import check_vars
 from ingest.paths import default_marts_dir
 from ingest.privacy import suppress
+from ingest.warehouse_lock import writer_lock
 
 # What the checks read, and the checks themselves; `empty` indirect selection keeps upstream models' own
 # tests (and unit tests) out, so a check run is the checks only.
@@ -101,7 +102,7 @@ def run_checks(warehouse: Path, *, vars: dict[str, Any] | None = None, progress:
     vars = check_vars(vars, read_by=("the checks", CHECK_VARS)) if vars else {}
     check_warehouse(warehouse)
     start = time.monotonic()
-    with dbt_env(warehouse, default_marts_dir(warehouse).expanduser().resolve()):
+    with writer_lock(warehouse), dbt_env(warehouse, default_marts_dir(warehouse).expanduser().resolve()):
         results = _run_dbt_checks(warehouse, vars=vars, progress=progress)
     checks, broken = _collect(results)
     if broken:
