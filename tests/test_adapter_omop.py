@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import shutil
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from ingest.adapters import AdapterResult, read_omop
 from ingest.errors import LumbarError
 from ingest.load import load_directory
 
+REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data" / "omop"
 SYNTHEA27 = DATA / "synthea27nj"
 HANDMADE = DATA / "handmade"
@@ -357,3 +360,24 @@ def test_duckdb_cdm_and_vocabulary_schemas_and_views(tmp_path: Path, handmade: A
     assert not any("CONCEPT" in n for n in result.notes)  # vocabulary found in its own schema
     ids = [r["code"] for r in rows_of(result, "diagnoses")]
     assert ids == [r["code"] for r in rows_of(handmade, "diagnoses")]
+
+
+def test_duckdb_cdm_loads_in_a_fresh_process(tmp_path: Path):
+    """A CDM in a DuckDB file loads from the command line. A fresh interpreter matters: the mapping once
+    used `pa.compute` without importing it and only worked when another reader had imported it first."""
+    database = tmp_path / "cdm.duckdb"
+    with duckdb.connect(str(database)) as con:
+        for path in SYNTHEA27.glob("*.csv"):
+            con.execute(
+                f"create table {path.stem.lower()} as select * from read_csv('{path}', header = true)"
+            )
+    warehouse = tmp_path / "wh.duckdb"
+    done = subprocess.run(
+        [sys.executable, "-m", "ingest.cli", "load", str(database), "--warehouse", str(warehouse)],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    expected = read_omop(SYNTHEA27)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        n = con.execute("select count(*) from raw.patients").fetchone()[0]
+    assert n == sum(s.data.num_rows for s in expected.sources if s.table == "patients") > 0

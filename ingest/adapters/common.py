@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from rich.console import Console
@@ -197,7 +198,7 @@ def split_mapped(
     """Run a mapping query (contract columns + __row + __reject) and split it into rows and rejects."""
     mapped = con.sql(sql).to_arrow_table()
     reasons = mapped.column(REJECT)
-    ok = pa.compute.is_null(reasons)
+    ok = pc.is_null(reasons)
     loaded = mapped.filter(ok)
     columns = TABLES[table].column_names
     data = loaded.select(columns)
@@ -208,7 +209,7 @@ def split_mapped(
         file_hash=file_hash,
         row_numbers=loaded.column(ROW).combine_chunks(),
     )
-    bad = mapped.filter(pa.compute.invert(ok)).select([ROW, REJECT])
+    bad = mapped.filter(pc.invert(ok)).select([ROW, REJECT])
     rejects = [
         Reject(table=table, source_file=source_file, row_number=row, reason=reason)
         for row, reason in zip(bad.column(ROW).to_pylist(), bad.column(REJECT).to_pylist(), strict=True)
