@@ -381,3 +381,29 @@ def test_duckdb_cdm_loads_in_a_fresh_process(tmp_path: Path):
     with duckdb.connect(str(warehouse), read_only=True) as con:
         n = con.execute("select count(*) from raw.patients").fetchone()[0]
     assert n == sum(s.data.num_rows for s in expected.sources if s.table == "patients") > 0
+
+
+@pytest.mark.parametrize("where", ["folder", "duckdb"])
+def test_renamed_optional_column_is_warned_about(tmp_path: Path, where: str):
+    """A renamed optional column is read as empty; the load report must say so, naming table and column."""
+    folder = tmp_path / "cdm"
+    shutil.copytree(SYNTHEA27, folder)
+    measurement = folder / "MEASUREMENT.csv"
+    header, rest = measurement.read_text(encoding="utf-8").split("\n", 1)
+    measurement.write_text(header.replace("value_as_number", "val_num") + "\n" + rest, encoding="utf-8")
+    source = folder
+    if where == "duckdb":
+        source = tmp_path / "cdm.duckdb"
+        with duckdb.connect(str(source)) as con:
+            for path in folder.glob("*.csv"):
+                con.execute(
+                    f"create table {path.stem.lower()} as select * from read_csv('{path}', header = true)"
+                )
+    report = load_directory(source, tmp_path / "wh.duckdb", "omop")
+    (warning,) = [w for w in report.warnings if "optional column" in w]
+    assert "value_as_number" in warning and "measurement" in warning.lower()
+    assert "absent" in warning
+
+
+def test_complete_cdm_has_no_absent_column_warning():
+    assert not any("optional column" in n for n in read_omop(SYNTHEA27).notes)

@@ -325,3 +325,19 @@ def test_ragged_csv_is_a_user_error_that_does_not_echo_the_row(tmp_path: Path):
         read_synthea(folder)
     assert "conditions.csv" in str(info.value) and "expected 6 columns, got 7" in str(info.value)
     assert "zzsecret" not in str(info.value)
+
+
+def test_absent_optional_column_is_warned_about(tmp_path: Path):
+    """encounters.csv without ORGANIZATION: read as empty, and the notes say so (variant columns such as
+    SYSTEM are already described by the variant note and are not repeated)."""
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for path in FIXTURE.glob("*.csv"):
+        (folder / path.name).write_bytes(path.read_bytes())
+    encounters = folder / "encounters.csv"
+    header, rest = encounters.read_text(encoding="utf-8").split("\n", 1)
+    encounters.write_text(header.replace("ORGANIZATION", "ORG") + "\n" + rest, encoding="utf-8")
+    result = read_synthea(folder, site_by="organization")
+    (note,) = [n for n in result.notes if "optional column" in n]
+    assert "encounters.csv" in note and "ORGANIZATION" in note and "SYSTEM" not in note
+    assert not any("optional column" in n for n in read_synthea(FIXTURE).notes)

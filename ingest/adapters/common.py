@@ -137,6 +137,31 @@ def with_optional(table: pa.Table, optional: tuple[str, ...]) -> pa.Table:
     return table
 
 
+def absent_optional_note(
+    label: str, header: Sequence[str], spec: Spec, skip: Sequence[str] = ()
+) -> str | None:
+    """A warning naming the optional columns a file lacks, or None.
+
+    Absent optional columns are read as empty so one query serves every release, but a renamed column
+    (`val_num` for `value_as_number`) would then lose all its values without a word; the contract loader
+    warns in the same situation. Columns in a one-of group another member satisfies, and `skip` (absences
+    the adapter reports in its own words), are not named.
+    """
+    have = {c.upper() for c in header}
+    alternatives = {
+        c.upper() for group in spec.one_of if any(g.upper() in have for g in group) for c in group
+    }
+    skipped = {c.upper() for c in skip}
+    absent = [c for c in spec.optional if c.upper() not in have | alternatives | skipped]
+    if not absent:
+        return None
+    plural = "s" if len(absent) > 1 else ""
+    return (
+        f"{label}: optional column{plural} absent, read as empty: {', '.join(absent)} "
+        "(if the export names them differently, rename them in the header)"
+    )
+
+
 def _csv_problem(exc: Exception) -> str:
     """pyarrow's parse error without the offending line, which may hold patient data."""
     text = str(exc)

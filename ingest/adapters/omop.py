@@ -24,6 +24,7 @@ from ingest.adapters.common import (
     ROW,
     AdapterResult,
     Spec,
+    absent_optional_note,
     check_columns,
     csv_dialect,
     find_tables,
@@ -115,6 +116,9 @@ SPECS: dict[str, Spec] = {
         ("concept_id_1", "concept_id_2", "relationship_id"), optional=("invalid_reason",)
     ),
 }
+# Optional columns the shared mapping query reads that CDM 5.4 does not define for this table (so their
+# absence is normal and not warned about).
+NOT_IN_CDM: dict[str, tuple[str, ...]] = {"measurement": ("value_as_string",)}
 # table -> contract table; every row of these is loaded or rejected
 MAPPED: dict[str, str] = {
     "person": "patients",
@@ -195,7 +199,12 @@ def _read(source: _Input, con: duckdb.DuckDBPyConnection) -> AdapterResult:
     for name, header in source.headers.items():
         check_columns(source.label(name), header, SPECS[name].required, SPECS[name].one_of)
 
-    notes: list[str] = []
+    notes: list[str] = [
+        note
+        for name, header in source.headers.items()
+        if (note := absent_optional_note(source.label(name), header, SPECS[name], NOT_IN_CDM.get(name, ())))
+        is not None
+    ]
     # the loader reports missing tables itself; notes say what their absence costs
     missing = [name for name in (*MAPPED, *LOOKUPS, *VOCAB) if name not in source.headers]
     if source.out_of_scope:

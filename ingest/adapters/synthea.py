@@ -20,6 +20,7 @@ from ingest.adapters.common import (
     ROW,
     AdapterResult,
     Spec,
+    absent_optional_note,
     check_columns,
     find_tables,
     iso_date_sql,
@@ -61,6 +62,8 @@ SPECS: dict[str, Spec] = {
         )
     ),
 }
+# Release-dependent columns the "Synthea variant" note already reports as present or absent.
+VARIANT_COLUMNS = ("FIPS", "INCOME", "SYSTEM", "CATEGORY")
 # Files mapped into a raw table (their rows are counted and each is loaded or rejected).
 MAPPED = (
     "patients",
@@ -115,6 +118,10 @@ def read_synthea(path: Path, *, site_by: SiteBy = "state") -> AdapterResult:
         spec = SPECS[name]
         check_columns(files[name], header, spec.required, spec.one_of)
     notes.append("Synthea variant: " + describe_variant(headers))
+    for name, header in headers.items():
+        note = absent_optional_note(str(files[name]), header, SPECS[name], skip=VARIANT_COLUMNS)
+        if note is not None:
+            notes.append(note)
     if {"DATE", "START"} <= {c.upper() for c in headers.get("procedures", [])}:
         raise LumbarError(
             f"{files['procedures']}: unknown variant of procedures; it has both DATE and START, "
