@@ -341,3 +341,16 @@ def test_absent_optional_column_is_warned_about(tmp_path: Path):
     (note,) = [n for n in result.notes if "optional column" in n]
     assert "encounters.csv" in note and "ORGANIZATION" in note and "SYSTEM" not in note
     assert not any("optional column" in n for n in read_synthea(FIXTURE).notes)
+
+
+def test_cr_only_export_is_detected_and_loaded(tmp_path: Path):
+    """Auto-detection reads the header of a CR-only ("CSV (Macintosh)") patients.csv instead of crashing."""
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for path in FIXTURE.glob("*.csv"):
+        (folder / path.name).write_bytes(path.read_bytes())
+    patients = folder / "patients.csv"
+    patients.write_bytes(patients.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r"))
+    report = load_directory(folder, tmp_path / "wh.duckdb")
+    assert any(w.startswith("Synthea variant") for w in report.warnings)
+    assert report.totals("patients")[1] == len(source_rows("patients"))

@@ -36,6 +36,7 @@ SUFFIXES = {".csv": "csv", ".csv.gz": "csv", ".parquet": "parquet"}
 MAX_LINE_BYTES = 64 * 1024 * 1024
 _HEADER_PEEK_BYTES = 1024 * 1024
 _OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+_BINARY = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # control characters other than tab and line ends
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,20 @@ def read_csv_header(path: Path) -> list[str]:
     except UnicodeDecodeError:
         text = head.decode("latin-1")
     first_line = text.splitlines()[0] if text.splitlines() else ""
-    header = next(csv.reader(io.StringIO(text)), [])
+    if _BINARY.search(first_line):
+        # NUL and other control bytes never occur in a CSV header: a workbook, a Parquet file or UTF-16
+        # without a byte-order mark saved under a .csv name
+        raise LumbarError(
+            f"{path}: the header line holds binary bytes, so this is not UTF-8 or Latin-1 CSV text (a spreadsheet, "
+            "a Parquet file or UTF-16 text named .csv?); export the table as UTF-8 CSV"
+        )
+    try:
+        # newline="" lets csv split on \r, \n or \r\n: old Mac / Excel "CSV (Macintosh)" files end lines with \r only
+        header = next(csv.reader(io.StringIO(text, newline="")), [])
+    except csv.Error as exc:
+        raise LumbarError(
+            f"{path}: the header row is not readable CSV ({exc}); re-export it as UTF-8 CSV"
+        ) from None
     if len(header) <= 1:
         for delim, name in _OTHER_DELIMITERS.items():
             if delim in first_line:
