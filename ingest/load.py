@@ -38,8 +38,9 @@ Only the first problem found in a row is recorded (the order above, column by co
 
 Reading: header names match the contract ignoring case and surrounding spaces; extra columns are
 ignored and optional columns may be absent (both named in a warning). CSV must be comma-separated
-with `"` quoting; lines may end with LF, CRLF or CR only; UTF-8 with or without BOM is read as such, and a file that is not valid UTF-8 is
-read as Latin-1 with a warning. Parquet columns of any type are read as their text form.
+with `"` quoting; lines may end with LF, CRLF or CR only; UTF-8 with or without BOM is read as such; a file with no valid UTF-8 in it (a Latin-1 /
+cp1252 export) is read as Latin-1 with a warning; a file mixing UTF-8 with other bytes is an error
+(`ingest.loading.encoding`; the adapters follow the same rule). Parquet columns of any type are read as their text form.
 
 A file-level problem is a `LumbarError` (one line, nothing written): missing patients file,
 empty file, missing required column, wrong delimiter, ragged or truncated CSV, unreadable Parquet.

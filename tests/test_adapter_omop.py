@@ -407,3 +407,38 @@ def test_renamed_optional_column_is_warned_about(tmp_path: Path, where: str):
 
 def test_complete_cdm_has_no_absent_column_warning():
     assert not any("optional column" in n for n in read_omop(SYNTHEA27).notes)
+
+
+@pytest.mark.parametrize("table", ["person", "concept"])
+def test_latin1_file_is_read_as_latin1_with_a_warning(tmp_path: Path, table: str, handmade: AdapterResult):
+    """PERSON is read whole (pyarrow), CONCEPT is scanned by DuckDB: both fall back to Latin-1 the same way."""
+    folder = copy_without(tmp_path)
+    path = folder / f"{table}.csv"
+    text = path.read_bytes()
+    path.write_bytes(
+        text.replace(b",white,", b",blanc \xe9tudi\xe9,")
+        if table == "person"
+        else text.replace(b"FEMALE", b"F\xc9MALE")
+    )
+    result = read_omop(folder)
+    assert any(n == f"{path}: not valid UTF-8; read as Latin-1 (check accented text)" for n in result.notes)
+    assert_accounted(result)
+    person = mapped_row(result, "patients", "person", 1)
+    if table == "person":
+        assert person["race"] in ("White", "blanc étudié")  # the concept name wins where there is one
+    assert comparable(result).keys() == comparable(handmade).keys()
+
+
+@pytest.mark.parametrize("table", ["person", "concept"])
+def test_mixed_encodings_are_a_one_line_error(tmp_path: Path, table: str):
+    folder = copy_without(tmp_path)
+    path = folder / f"{table}.csv"
+    text = path.read_bytes()
+    if table == "concept":
+        text = text.replace(b"FEMALE", b"F\xc9MALE").replace(b",MALE,", ",MÄLE,".encode())
+    else:
+        text = text.replace(b",white,", ",whité,".encode()).replace(b",Asian,", b",Asi\xe1n,")
+    path.write_bytes(text)
+    with pytest.raises(LumbarError) as info:
+        read_omop(folder)
+    assert str(path) in str(info.value) and "mixes UTF-8" in str(info.value) and "\n" not in str(info.value)

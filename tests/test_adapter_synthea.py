@@ -354,3 +354,29 @@ def test_cr_only_export_is_detected_and_loaded(tmp_path: Path):
     report = load_directory(folder, tmp_path / "wh.duckdb")
     assert any(w.startswith("Synthea variant") for w in report.warnings)
     assert report.totals("patients")[1] == len(source_rows("patients"))
+
+
+@pytest.mark.parametrize("mixed", [False, True])
+def test_latin1_export_loads_and_mixed_encoding_is_an_error(tmp_path: Path, mixed: bool):
+    """One rule with the contract loader: Latin-1 with a warning, UTF-8 mixed with other bytes an error."""
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for path in FIXTURE.glob("*.csv"):
+        (folder / path.name).write_bytes(path.read_bytes())
+    patients = folder / "patients.csv"
+    rows = source_rows("patients")
+    first = rows[0]["Id"].encode()
+    text = patients.read_bytes().replace(first + b",", first[:-1] + b"\xe9,", 1)  # one id gets a Latin-1 byte
+    if mixed:
+        text = text.replace(
+            rows[1]["Id"].encode() + b",", rows[1]["Id"][:-1].encode() + "é".encode() + b",", 1
+        )
+    patients.write_bytes(text)
+    if mixed:
+        with pytest.raises(LumbarError, match=r"patients.csv: mixes UTF-8 .* line [23]\)"):
+            read_synthea(folder)
+        return
+    result = read_synthea(folder)
+    assert f"{patients}: not valid UTF-8; read as Latin-1 (check accented text)" in result.notes
+    ids = [r["patient_id"] for r in rows_of(result, "patients")]
+    assert rows[0]["Id"][:-1] + "é" in ids and len(ids) == len(rows)

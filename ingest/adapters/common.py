@@ -8,8 +8,8 @@ a reject with its source row number instead of a crash here.
 
 from __future__ import annotations
 
-import gzip
 import re
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,12 +25,14 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ingest.contract import TABLES
 from ingest.errors import LumbarError
+from ingest.loading.encoding import decode_head, fallback_encoding, latin1_warning, open_bytes
 from ingest.loading.sources import Reject, SourceTable
 
 ROW = "__row"  # 1-based source row number, carried through every mapping query
 REJECT = "__reject"  # reject reason; null when the row maps
 
 _SUFFIXES = (".csv", ".csv.gz", ".tsv", ".parquet")
+_HEADER_PEEK_BYTES = 1024 * 1024
 
 
 @dataclass
@@ -81,9 +83,15 @@ def find_tables(folder: Path, names: Iterable[str]) -> dict[str, Path]:
 
 def csv_dialect(path: Path) -> tuple[list[str], str, bool]:
     """Header names, delimiter and whether quoting is on, from the file's first line."""
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
-        first = handle.readline().rstrip("\r\n")
+    try:
+        with open_bytes(path) as handle:
+            head = handle.read(_HEADER_PEEK_BYTES)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise LumbarError(
+            f"{path}: cannot read the file ({type(exc).__name__}); it may be truncated, re-export it"
+        ) from None
+    # a line ends at \n, \r\n or a lone \r (old Mac exports), as Python's universal newlines would split it
+    first = re.split(r"\r\n|\r|\n", decode_head(head), maxsplit=1)[0]
     if not first.strip():
         raise LumbarError(f"{path}: the file is empty (no header line); re-export it or remove it.")
     # OHDSI Athena vocabulary files are tab-separated and unquoted (concept names contain quotes)
@@ -100,8 +108,12 @@ def read_header(path: Path) -> list[str]:
     return csv_dialect(path)[0]
 
 
-def read_as_text(path: Path) -> pa.Table:
-    """Read a CSV or Parquet file with every column as text (empty = null) plus a 1-based row number."""
+def read_as_text(path: Path, notes: list[str]) -> pa.Table:
+    """Read a CSV or Parquet file with every column as text (empty = null) plus a 1-based row number.
+
+    A CSV file that is not UTF-8 is read as Latin-1 (with a warning appended to `notes`) when it holds no
+    UTF-8 at all, and is an error when it mixes both (`ingest.loading.encoding`).
+    """
     if path.name.lower().endswith(".parquet"):
         table = pq.read_table(path)
         table = pa.table({name: _to_text(table.column(name)) for name in table.column_names})
@@ -110,22 +122,34 @@ def read_as_text(path: Path) -> pa.Table:
         if len(set(n.upper() for n in names)) != len(names):
             raise LumbarError(f"{path}: the header repeats a column name; fix the header.")
         try:
-            table = pacsv.read_csv(
-                path,
-                read_options=pacsv.ReadOptions(use_threads=True, block_size=16 << 20),
-                parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"' if quoting else False),
-                convert_options=pacsv.ConvertOptions(
-                    column_types={n: pa.string() for n in names},
-                    null_values=[""],
-                    strings_can_be_null=True,
-                ),
-            )
+            table = _read_csv(path, names, delimiter, quoting, "utf8")
         except pa.ArrowInvalid as exc:
-            raise LumbarError(
-                f"{path}: not a readable CSV ({_csv_problem(exc)}); check the delimiter, quoting and encoding."
-            ) from None
+            if "UTF8" not in str(exc) or fallback_encoding(path) != "latin-1":
+                raise LumbarError(
+                    f"{path}: not a readable CSV ({_csv_problem(exc)}); check the delimiter, quoting and encoding."
+                ) from None
+            table = _read_csv(path, names, delimiter, quoting, "latin1")
+            notes.append(latin1_warning(path))
     rows = pa.array(np.arange(1, table.num_rows + 1, dtype=np.int64))
     return table.append_column(ROW, rows)
+
+
+def _read_csv(path: Path, names: list[str], delimiter: str, quoting: bool, encoding: str) -> pa.Table:
+    try:
+        return pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(use_threads=True, block_size=16 << 20, encoding=encoding),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"' if quoting else False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                null_values=[""],
+                strings_can_be_null=True,
+            ),
+        )
+    except (OSError, EOFError, zlib.error) as exc:
+        raise LumbarError(
+            f"{path}: cannot read the file ({type(exc).__name__}); it may be truncated, re-export it"
+        ) from None
 
 
 def with_optional(table: pa.Table, optional: tuple[str, ...]) -> pa.Table:

@@ -141,7 +141,7 @@ def read_synthea(path: Path, *, site_by: SiteBy = "state") -> AdapterResult:
     with progress() as bar:
         task = bar.add_task("reading Synthea export", total=len(headers))
         for name in headers:
-            table = with_optional(read_as_text(files[name]), SPECS[name].optional)
+            table = with_optional(read_as_text(files[name], notes), SPECS[name].optional)
             con.register(f"src_{name}", table)
             hashes[name] = sha256_of(files[name])
             if name in MAPPED:

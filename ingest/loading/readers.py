@@ -6,7 +6,7 @@ A staged relation has one VARCHAR column per contract column (NULL when the file
 optional column) and either a `_row` column or row order equal to file order.
 
 CSV rules: comma-separated, `"` quotes (doubled inside a value), header row required,
-UTF-8 (with or without BOM), falling back to Latin-1 when the bytes are not UTF-8.
+UTF-8 (with or without BOM), or Latin-1 for a file with no UTF-8 in it (`ingest.loading.encoding`).
 Header names match contract columns ignoring case and surrounding spaces.
 """
 
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import gzip
 import io
 import re
 import zlib
@@ -27,6 +26,7 @@ import pyarrow as pa
 
 from ingest.contract import TABLES
 from ingest.errors import LumbarError
+from ingest.loading.encoding import decode_head, fallback_encoding, latin1_warning, open_bytes
 from ingest.loading.sources import SourceTable
 
 # Files in the input folder that are not raw tables and are expected there.
@@ -144,14 +144,10 @@ def match_columns(header: list[str], table: str, where: str) -> tuple[dict[str, 
 # ---------------------------------------------------------------- CSV
 
 
-def _open_bytes(path: Path) -> io.BufferedIOBase:
-    return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")  # type: ignore[return-value]
-
-
 def read_csv_header(path: Path) -> list[str]:
     """The header row, decoded as UTF-8 (BOM allowed) or Latin-1; LumbarError if unusable."""
     try:
-        with _open_bytes(path) as fh:
+        with open_bytes(path) as fh:
             head = fh.read(_HEADER_PEEK_BYTES)
     except (OSError, EOFError, zlib.error) as exc:
         raise LumbarError(
@@ -161,10 +157,7 @@ def read_csv_header(path: Path) -> list[str]:
         raise LumbarError(f"{path}: file is empty (no header row); export the table with its header")
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise LumbarError(f"{path}: file is UTF-16 encoded; save it as UTF-8 CSV and load again")
-    try:
-        text = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
-    except UnicodeDecodeError:
-        text = head.decode("latin-1")
+    text = decode_head(head)
     first_line = text.splitlines()[0] if text.splitlines() else ""
     if _BINARY.search(first_line):
         # NUL and other control bytes never occur in a CSV header: a workbook, a Parquet file or UTF-16
@@ -199,7 +192,8 @@ def stage_csv(
         f"c{positions[c]} as {c}" if c in positions else f"null::varchar as {c}"
         for c in TABLES[found.table].column_names
     )
-    for encoding in ("utf-8", "latin-1"):
+    encoding = "utf-8"
+    while True:
         sql = (
             f"create temp table {relation} as select {select} from read_csv({_sql_str(str(found.path))}, "
             f"header = true, delim = ',', quote = '\"', escape = '\"', columns = {columns}, "
@@ -210,11 +204,14 @@ def stage_csv(
             con.execute(sql)
             break
         except duckdb.Error as exc:
+            # not UTF-8: Latin-1 if the file holds no UTF-8 at all, an error if it mixes both
             if encoding == "utf-8" and "unicode" in str(exc).lower():
-                continue
+                encoding = fallback_encoding(found.path)
+                if encoding == "latin-1":
+                    continue
             raise _csv_error(found.path, exc) from None
     if encoding == "latin-1":
-        warnings.append(f"{found.path}: not valid UTF-8; read as Latin-1 (check accented text)")
+        warnings.append(latin1_warning(found.path))
     rows = con.execute(f"select count(*) from {relation}").fetchone()[0]  # type: ignore[index]
     # preserve_insertion_order (DuckDB's default) keeps the temp table in file order
     return Staged(found.table, str(found.path), file_hash, relation, "rowid + 1", rows), warnings
