@@ -442,3 +442,22 @@ def test_mixed_encodings_are_a_one_line_error(tmp_path: Path, table: str):
     with pytest.raises(LumbarError) as info:
         read_omop(folder)
     assert str(path) in str(info.value) and "mixes UTF-8" in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "ragged"])
+def test_damaged_vocabulary_file_is_a_one_line_error(tmp_path: Path, damage: str):
+    """CONCEPT.csv is scanned by DuckDB (too big to hold as text); its CSV errors are one line, naming it."""
+    folder = tmp_path / "cdm"
+    shutil.copytree(SYNTHEA27, folder)
+    concept = folder / "CONCEPT.csv"
+    text = concept.read_bytes()
+    if damage == "truncated":
+        concept.write_bytes(text[:20_000])  # cut inside a row
+    else:
+        lines = text.split(b"\n")
+        lines[len(lines) // 2] += b",extra,fields"
+        concept.write_bytes(b"\n".join(lines))
+    with pytest.raises(LumbarError) as info:
+        read_omop(folder)
+    message = str(info.value)
+    assert message.startswith(str(concept)) and "\n" not in message

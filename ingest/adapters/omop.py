@@ -39,6 +39,7 @@ from ingest.adapters.common import (
 from ingest.errors import LumbarError
 from ingest.fingerprint import sha256_of
 from ingest.loading.encoding import fallback_encoding, latin1_warning
+from ingest.loading.readers import csv_error
 
 SPECS: dict[str, Spec] = {
     "person": Spec(
@@ -228,8 +229,11 @@ def _read(source: _Input, con: duckdb.DuckDBPyConnection) -> AdapterResult:
         except duckdb.Error as exc:
             # a vocabulary CSV that is not UTF-8: scanned again as Latin-1 if it holds no UTF-8 at all
             if "unicode" not in str(exc).lower() or not source.fall_back_to_latin1(VOCAB):
-                raise
-            has_concept, has_relationship = _build_vocabulary(con, source)
+                raise _vocabulary_error(source, exc) from None
+            try:
+                has_concept, has_relationship = _build_vocabulary(con, source)
+            except duckdb.Error as again:
+                raise _vocabulary_error(source, again) from None
         bar.advance(task)
     notes.extend(source.notes)
     notes.extend(_vocabulary_notes(has_concept, has_relationship))
@@ -464,6 +468,13 @@ def _build_vocabulary(con: duckdb.DuckDBPyConnection, source: _Input) -> tuple[b
             "concept_code varchar, standard_concept varchar)"
         )
     return has_concept, has_relationship
+
+
+def _vocabulary_error(source: _Input, exc: duckdb.Error) -> LumbarError:
+    """A one-line error naming the vocabulary file DuckDB could not scan (never its rows)."""
+    labels = [source.label(n) for n in VOCAB if n in source.headers]
+    named = [label for label in labels if label in str(exc)]
+    return csv_error(", ".join(named or labels), exc)
 
 
 def _vocabulary_notes(has_concept: bool, has_relationship: bool) -> list[str]:

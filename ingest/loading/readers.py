@@ -209,7 +209,7 @@ def stage_csv(
                 encoding = fallback_encoding(found.path)
                 if encoding == "latin-1":
                     continue
-            raise _csv_error(found.path, exc) from None
+            raise csv_error(found.path, exc) from None
     if encoding == "latin-1":
         warnings.append(latin1_warning(found.path))
     rows = con.execute(f"select count(*) from {relation}").fetchone()[0]  # type: ignore[index]
@@ -217,7 +217,7 @@ def stage_csv(
     return Staged(found.table, str(found.path), file_hash, relation, "rowid + 1", rows), warnings
 
 
-def _csv_error(path: Path, exc: duckdb.Error) -> LumbarError:
+def csv_error(path: Path | str, exc: duckdb.Error) -> LumbarError:
     """Rewrite a DuckDB CSV error without its 'Original Line' (which holds patient data)."""
     msg = str(exc)
     line = re.search(r"CSV Error on Line: (\d+)", msg)
@@ -229,6 +229,11 @@ def _csv_error(path: Path, exc: duckdb.Error) -> LumbarError:
             "check the delimiter and quoting, or whether the file was cut short"
         )
     lower = msg.lower()
+    if "error when sniffing" in lower:  # first: DuckDB's advice after it names other problems
+        return LumbarError(
+            f"{where}: the rows do not share one CSV layout (a file cut short, or rows with different numbers "
+            "of fields); re-export it"
+        )
     if "unterminated quote" in lower:
         return LumbarError(
             f"{where}: a quoted value never ends; the file is truncated or badly quoted, re-export it"
