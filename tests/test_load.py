@@ -322,3 +322,17 @@ def test_a_memory_limit_duckdb_cannot_parse_is_a_one_line_error(tmp_path, monkey
         assert "LUMBAR_DUCKDB_MEMORY_LIMIT='lots'" in result.output
         assert "Traceback" not in result.output
         assert not warehouse.exists()
+
+
+@pytest.mark.parametrize("kind", ["parent is a file", "cannot create parent", "name too long"])
+def test_warehouse_path_that_cannot_be_created_is_one_line(source: Path, tmp_path: Path, kind: str):
+    (tmp_path / "notes.txt").write_text("hello")
+    warehouse = {
+        "parent is a file": tmp_path / "notes.txt" / "sub" / "lumbar.duckdb",
+        "cannot create parent": Path("/proc/lumbar-test/lumbar.duckdb"),
+        "name too long": tmp_path / ("a" * 300) / "lumbar.duckdb",
+    }[kind]
+    with pytest.raises(LumbarError) as info:
+        load_directory(source, warehouse)
+    assert str(info.value).startswith(f"cannot create warehouse {warehouse}") and "\n" not in str(info.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "src"]

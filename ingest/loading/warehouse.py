@@ -108,16 +108,7 @@ def _owner_only_umask() -> Iterator[None]:
 def open_warehouse(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """Yield a read-write connection; remove the file again if we created it and the body fails."""
     warehouse = Path(warehouse)
-    created_dir = None
-    if not warehouse.parent.exists():
-        created_dir = _topmost_missing(warehouse.parent)
-        warehouse.parent.mkdir(parents=True, mode=0o700)
-        _chmod_created(created_dir, warehouse.parent, 0o700)
-    if warehouse.exists() and warehouse.is_dir():
-        raise LumbarError(
-            f"warehouse {warehouse} is a folder; pass a file path such as {warehouse}/lumbar.duckdb"
-        )
-    created = not warehouse.exists()
+    created_dir, created = _prepare_path(warehouse)
     with _owner_only_umask():
         try:
             con = duckdb.connect(str(warehouse), config=duckdb_settings(warehouse))
@@ -137,6 +128,32 @@ def open_warehouse(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
                 _remove_warehouse(warehouse)
                 if created_dir is not None:
                     shutil.rmtree(created_dir, ignore_errors=True)
+
+
+def _prepare_path(warehouse: Path) -> tuple[Path | None, bool]:
+    """Create the warehouse's folder if needed: (topmost folder created or None, whether the file is new).
+
+    A path that cannot hold a file (a parent that is a file, /proc, a name longer than the file system
+    allows, no permission) is a one-line error, not an OSError traceback.
+    """
+    created_dir = None
+    try:
+        if not warehouse.parent.exists():
+            created_dir = _topmost_missing(warehouse.parent)
+            warehouse.parent.mkdir(parents=True, mode=0o700)
+            _chmod_created(created_dir, warehouse.parent, 0o700)
+        if warehouse.is_dir():
+            raise LumbarError(
+                f"warehouse {warehouse} is a folder; pass a file path such as {warehouse}/lumbar.duckdb"
+            )
+        return created_dir, not warehouse.exists()
+    except OSError as exc:
+        if created_dir is not None:
+            shutil.rmtree(created_dir, ignore_errors=True)
+        reason = exc.strerror or type(exc).__name__
+        raise LumbarError(
+            f"cannot create warehouse {warehouse}: {reason}; choose a path in a folder you can write to"
+        ) from None
 
 
 def open_error(warehouse: Path, exc: duckdb.IOException) -> LumbarError:
