@@ -116,7 +116,7 @@ def load_directory(
         hashes = {}
         for f in files:
             step(f"hashing {f.path.name}")
-            hashes[f.path] = sha256_of(f.path)
+            hashes[f.path] = _hash_input(f.path)
         with open_warehouse(Path(warehouse)) as con:
             done = _loaded_hashes(con)
             staged: list[Staged] = []
@@ -333,6 +333,18 @@ def _write_extra_rejects(
         )
     finally:
         con.unregister("_lumbar_extra")
+
+
+def _hash_input(path: Path) -> str:
+    """sha256 of an input file; a file that cannot be read (a broken link, no permission) is a one-line error."""
+    try:
+        return sha256_of(path)
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        hint = (
+            "; it is a link to a file that does not exist" if path.is_symlink() and not path.exists() else ""
+        )
+        raise LumbarError(f"{path}: cannot read the file ({why}){hint}; fix or remove it") from None
 
 
 def _temp_tables(con: duckdb.DuckDBPyConnection) -> set[str]:

@@ -336,3 +336,26 @@ def test_warehouse_path_that_cannot_be_created_is_one_line(source: Path, tmp_pat
         load_directory(source, warehouse)
     assert str(info.value).startswith(f"cannot create warehouse {warehouse}") and "\n" not in str(info.value)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "src"]
+
+
+@pytest.mark.parametrize("table", ["patients", "diagnoses"])
+def test_dangling_link_is_one_line(source: Path, tmp_path: Path, table: str):
+    """Files are hashed before anything else reads them: a broken link must not be a traceback there."""
+    (source / f"{table}.csv").unlink()
+    (source / f"{table}.csv").symlink_to(tmp_path / "nowhere.csv")
+    warehouse = tmp_path / "lumbar.duckdb"
+    with pytest.raises(LumbarError) as info:
+        load_directory(source, warehouse)
+    assert str(info.value).startswith(f"{source / table}.csv: cannot read the file") and "\n" not in str(
+        info.value
+    )
+    assert not warehouse.exists()
+
+
+def test_dangling_link_in_an_adapter_export_is_one_line(tmp_path: Path):
+    omop = tmp_path / "cdm"
+    omop.mkdir()
+    (omop / "PERSON.csv").write_text("person_id,gender_concept_id,year_of_birth\n1,8507,1970\n")
+    (omop / "CONDITION_OCCURRENCE.csv").symlink_to(tmp_path / "nowhere.csv")
+    with pytest.raises(LumbarError, match="CONDITION_OCCURRENCE.csv: a link to a file that does not exist"):
+        load_directory(omop, tmp_path / "lumbar.duckdb", "omop")

@@ -64,12 +64,14 @@ def find_tables(folder: Path, names: Iterable[str]) -> dict[str, Path]:
     wanted = set(names)
     by_name: dict[str, list[Path]] = {}
     for path in sorted(folder.iterdir()):
-        if not path.is_file():
-            continue
         lower = path.name.lower()
         for suffix in _SUFFIXES:
             if lower.endswith(suffix) and lower[: -len(suffix)] in wanted:
-                by_name.setdefault(lower[: -len(suffix)], []).append(path)
+                if path.is_symlink() and not path.exists():
+                    # otherwise the table would just look absent from the export
+                    raise LumbarError(f"{path}: a link to a file that does not exist; fix or remove it")
+                if path.is_file():
+                    by_name.setdefault(lower[: -len(suffix)], []).append(path)
     found: dict[str, Path] = {}
     for name, paths in by_name.items():
         if len(paths) > 1:
@@ -104,7 +106,13 @@ def csv_dialect(path: Path) -> tuple[list[str], str, bool]:
 def read_header(path: Path) -> list[str]:
     """Column names of a CSV or Parquet file, as written."""
     if path.name.lower().endswith(".parquet"):
-        return list(pq.read_schema(path).names)
+        try:
+            return list(pq.read_schema(path).names)
+        except (OSError, pa.ArrowInvalid) as exc:
+            raise LumbarError(
+                f"{path}: not a readable Parquet file ({type(exc).__name__}); it may be truncated or damaged, "
+                "re-export it"
+            ) from None
     return csv_dialect(path)[0]
 
 
