@@ -118,7 +118,7 @@ def load_directory(
             step(f"hashing {f.path.name}")
             hashes[f.path] = _hash_input(f.path)
         with open_warehouse(Path(warehouse)) as con:
-            done = _loaded_hashes(con)
+            done = _loaded_hashes(con, Path(warehouse))
             staged: list[Staged] = []
             skipped: list[SourceLoad] = []
             for i, f in enumerate(files):
@@ -156,7 +156,7 @@ def load_sources(
     if missing:
         raise LumbarError(f"the export has no {missing[0]} rows; every load needs them")
     with _progress(console) as step, open_warehouse(Path(warehouse)) as con:
-        done = _loaded_hashes(con)
+        done = _loaded_hashes(con, Path(warehouse))
         staged: list[Staged] = []
         skipped: list[SourceLoad] = []
         warnings: list[str] = []
@@ -351,8 +351,10 @@ def _temp_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {r[0] for r in con.execute("select table_name from duckdb_tables() where temporary").fetchall()}
 
 
-def _loaded_hashes(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
-    if "loads" not in existing_raw_tables(con):
+def _loaded_hashes(con: duckdb.DuckDBPyConnection, warehouse: Path) -> set[tuple[str, str]]:
+    present = existing_raw_tables(con)
+    check_raw_columns(con, present, warehouse)  # before reading raw.loads, which may not be lumbar's
+    if "loads" not in present:
         return set()
     rows = con.execute(
         "select distinct table_name, file_hash from raw.loads where file_hash is not null"

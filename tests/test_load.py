@@ -359,3 +359,25 @@ def test_dangling_link_in_an_adapter_export_is_one_line(tmp_path: Path):
     (omop / "CONDITION_OCCURRENCE.csv").symlink_to(tmp_path / "nowhere.csv")
     with pytest.raises(LumbarError, match="CONDITION_OCCURRENCE.csv: a link to a file that does not exist"):
         load_directory(omop, tmp_path / "lumbar.duckdb", "omop")
+
+
+def test_out_of_memory_is_one_line_naming_the_setting(source: Path, tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("LUMBAR_DUCKDB_MEMORY_LIMIT", "1KB")
+    warehouse = tmp_path / "lumbar.duckdb"
+    with pytest.raises(LumbarError) as info:
+        load_directory(source, warehouse)
+    assert "ran out of memory" in str(info.value) and "LUMBAR_DUCKDB_MEMORY_LIMIT" in str(info.value)
+    assert not warehouse.exists()
+
+
+@pytest.mark.parametrize("table", ["loads", "rejects"])
+def test_foreign_bookkeeping_table_is_not_a_lumbar_warehouse(source: Path, tmp_path: Path, table: str):
+    warehouse = tmp_path / "other.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(f"create schema raw; create table raw.{table} (a integer)")
+    with pytest.raises(
+        LumbarError, match=f"raw.{table} does not have lumbar's columns.*not a lumbar warehouse"
+    ):
+        load_directory(source, warehouse)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from information_schema.tables").fetchone()[0] == 1

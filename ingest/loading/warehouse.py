@@ -74,24 +74,44 @@ def existing_raw_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {r[0] for r in rows}
 
 
+def _ddl_columns(ddl: str) -> list[str]:
+    body = ddl[ddl.index("(") + 1 : ddl.rindex(")")]
+    return [line.split()[0] for line in body.split(",\n")]
+
+
+# lumbar's own bookkeeping tables; a foreign table of the same name must be found before it is read
+_BOOKKEEPING = {"loads": _ddl_columns(LOADS_DDL), "rejects": _ddl_columns(REJECTS_DDL)}
+
+
 def check_raw_columns(con: duckdb.DuckDBPyConnection, present: set[str], warehouse: Path) -> None:
-    """A warehouse built by an older contract cannot take new rows; say so instead of failing mid-insert."""
+    """A warehouse built by an older contract cannot take new rows; say so instead of failing mid-insert.
+
+    raw.loads and raw.rejects are checked too (first, since the loader reads raw.loads before anything
+    else): a DuckDB file with other tables under those names is not a lumbar warehouse.
+    """
+    for name, expected in _BOOKKEEPING.items():
+        if name in present and _columns(con, name) != expected:
+            raise LumbarError(
+                f"warehouse {warehouse}: raw.{name} does not have lumbar's columns ({', '.join(expected)}); "
+                "this file is not a lumbar warehouse, load into a new warehouse file"
+            )
     for name in TABLES:
         if name not in present:
             continue
-        cols = [
-            r[0]
-            for r in con.execute(
-                "select column_name from information_schema.columns "
-                "where table_schema = 'raw' and table_name = ? order by ordinal_position",
-                [name],
-            ).fetchall()
-        ]
-        if cols != TABLES[name].column_names:
+        if _columns(con, name) != TABLES[name].column_names:
             raise LumbarError(
                 f"warehouse {warehouse}: raw.{name} has columns that differ from the contract; "
                 "load into a new warehouse file"
             )
+
+
+def _columns(con: duckdb.DuckDBPyConnection, name: str) -> list[str]:
+    rows = con.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = 'raw' and table_name = ? order by ordinal_position",
+        [name],
+    ).fetchall()
+    return [r[0] for r in rows]
 
 
 @contextlib.contextmanager
@@ -120,7 +140,14 @@ def open_warehouse(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         try:
             con.execute("set TimeZone = 'UTC'")  # timestamps cast to text as UTC, whatever the host says
             con.execute("set enable_progress_bar = false")  # the loader shows its own progress
-            yield con
+            try:
+                yield con
+            except duckdb.OutOfMemoryException:
+                raise LumbarError(
+                    f"DuckDB ran out of memory (memory limit {memory_limit()}); raise "
+                    "LUMBAR_DUCKDB_MEMORY_LIMIT (e.g. 24GB) or point LUMBAR_DUCKDB_TEMP_DIR at a disk with free "
+                    "space, then load again; nothing was written"
+                ) from None
             ok = True
         finally:
             con.close()
@@ -193,20 +220,24 @@ def _remove_warehouse(warehouse: Path) -> None:
     shutil.rmtree(f"{warehouse}.tmp", ignore_errors=True)
 
 
+def memory_limit() -> str:
+    return os.environ.get("LUMBAR_DUCKDB_MEMORY_LIMIT", "12GB")
+
+
 def duckdb_settings(warehouse: Path) -> dict[str, str]:
     """Memory limit and spill folder shared by loads and builds (the dbt profile reads the same env vars).
 
     A memory limit DuckDB cannot parse is a one-line LumbarError naming the variable, checked on a throwaway
     in-memory database so the warehouse is never touched.
     """
-    memory_limit = os.environ.get("LUMBAR_DUCKDB_MEMORY_LIMIT", "12GB")
+    limit = memory_limit()
     try:
-        duckdb.connect(":memory:", config={"memory_limit": memory_limit}).close()
+        duckdb.connect(":memory:", config={"memory_limit": limit}).close()
     except duckdb.Error:
         raise LumbarError(
-            f"LUMBAR_DUCKDB_MEMORY_LIMIT={memory_limit!r} is not a memory size DuckDB accepts, such as 12GB"
+            f"LUMBAR_DUCKDB_MEMORY_LIMIT={limit!r} is not a memory size DuckDB accepts, such as 12GB"
         ) from None
     return {
-        "memory_limit": memory_limit,
+        "memory_limit": limit,
         "temp_directory": os.environ.get("LUMBAR_DUCKDB_TEMP_DIR", f"{warehouse}.tmp"),
     }
