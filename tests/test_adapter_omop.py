@@ -296,7 +296,7 @@ def test_unknown_variant_names_found_and_expected_columns(tmp_path: Path):
     with pytest.raises(LumbarError) as info:
         read_omop(folder)
     message = str(info.value)
-    assert "person.csv" in message and "found columns [person_id, gender_concept_id, birth_year]" in message
+    assert "person.csv" in message and "found columns: person_id, gender_concept_id, birth_year;" in message
     assert "missing year_of_birth" in message
 
 

@@ -7,6 +7,8 @@ from collections import Counter
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from ingest.adapters import AdapterResult, read_synthea
@@ -244,7 +246,7 @@ def test_unknown_variant_names_found_and_expected_columns(tmp_path: Path, table,
         read_synthea(folder)
     message = str(info.value)
     assert f"{table}.csv" in message and "unknown variant" in message
-    assert f"found columns [{header.replace(',', ', ')}]" in message
+    assert f"found columns: {header.replace(',', ', ')}; expected: " in message
     assert f"missing {missing}" in message and "\n" not in message
 
 
@@ -380,3 +382,39 @@ def test_latin1_export_loads_and_mixed_encoding_is_an_error(tmp_path: Path, mixe
     assert f"{patients}: not valid UTF-8; read as Latin-1 (check accented text)" in result.notes
     ids = [r["patient_id"] for r in rows_of(result, "patients")]
     assert rows[0]["Id"][:-1] + "é" in ids and len(ids) == len(rows)
+
+
+def test_contract_folder_is_not_a_synthea_export(tmp_path: Path):
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    pq_table = {"patient_id": ["P1"], "birth_date": ["1960-01-01"], "sex": ["F"], "site": ["a"]}
+    pq.write_table(pa.table(pq_table), folder / "patients.parquet")
+    with pytest.raises(LumbarError, match="holds no Synthea CSV export.*without --format synthea"):
+        read_synthea(folder)
+
+
+@pytest.mark.parametrize("fmt", ["synthea", "omop"])
+def test_unknown_variant_message_keeps_its_column_lists_on_the_console(tmp_path: Path, fmt: str):
+    """The CLI prints errors through rich; lists in [brackets] were swallowed as markup tags."""
+    from typer.testing import CliRunner
+
+    from ingest.cli import app
+
+    folder = old_export(tmp_path / "export")
+    if fmt == "omop":
+        folder = tmp_path / "cdm"
+        folder.mkdir()
+        (folder / "PERSON.csv").write_text("person_id,gender_concept_id,yob\n1,8507,1970\n", encoding="utf-8")
+    else:
+        (folder / "patients.csv").write_text(
+            "Id,BIRTHDATE,DEATHDATE,RACE,ETHNICITY,SEX,STATE\n", encoding="utf-8"
+        )
+    result = CliRunner().invoke(
+        app, ["load", str(folder), "--format", fmt, "--warehouse", str(tmp_path / "w.db")]
+    )
+    assert result.exit_code == 2
+    output = " ".join(result.output.split())
+    assert ("gender_concept_id, yob" if fmt == "omop" else "ETHNICITY, SEX, STATE") in output
+    assert (
+        "expected: person_id, gender_concept_id, year_of_birth" if fmt == "omop" else "expected: Id"
+    ) in output

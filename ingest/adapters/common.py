@@ -224,8 +224,9 @@ def check_columns(
         return
     expected = list(required) + [" or ".join(group) for group in one_of]
     raise LumbarError(
-        f"{path}: unknown variant of this table; found columns [{', '.join(found)}], "
-        f"expected [{', '.join(expected)}]"
+        # no [brackets] around the lists: a console printing rich markup would swallow them as tags
+        f"{path}: unknown variant of this table; found columns: {', '.join(found) or 'none'}; "
+        f"expected: {', '.join(expected)}"
         + (f" (missing {', '.join(missing + [' or '.join(g) for g in unmet])})" if missing or unmet else "")
         + "; check the export format (--format) or the file."
     )

@@ -114,6 +114,12 @@ def read_synthea(path: Path, *, site_by: SiteBy = "state") -> AdapterResult:
     # organizations.csv only matters for site_by="organization"; otherwise it is left unread
     wanted = [n for n in SPECS if n != "organizations" or site_by == "organization"]
     headers = {name: read_header(files[name]) for name in wanted if name in files}
+    if "patient_id" in {c.strip().lower() for c in headers["patients"]}:
+        # lumbar's own contract files (e.g. `lumbar generate` output) share the file name patients.*
+        raise LumbarError(
+            f"{folder}: holds no Synthea CSV export ({files['patients'].name} has lumbar's own patient_id "
+            "column); load it without --format synthea"
+        )
     for name, header in headers.items():
         spec = SPECS[name]
         check_columns(files[name], header, spec.required, spec.one_of)
