@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from ingest.contract import TABLES
 from ingest.errors import LumbarError
@@ -251,31 +252,45 @@ def csv_error(path: Path | str, exc: duckdb.Error) -> LumbarError:
 def stage_parquet(
     con: duckdb.DuckDBPyConnection, found: FoundFile, relation: str, file_hash: str
 ) -> tuple[Staged, list[str]]:
-    src = f"read_parquet({_sql_str(str(found.path))}, file_row_number = true)"
+    path = _sql_str(str(found.path))
     try:
-        described = con.execute(f"describe select * from {src}").fetchall()
-    except duckdb.Error as exc:
+        # the names as written: DuckDB renames a repeated column (patient_id, patient_id_1), which would hide
+        # a duplicate that is an error in a CSV header
+        written = pq.read_schema(found.path).names
+        described = [r[0] for r in con.execute(f"describe select * from read_parquet({path})").fetchall()]
+    except (duckdb.Error, OSError, pa.ArrowInvalid) as exc:
         raise _parquet_error(found.path, exc) from None
-    header = [r[0] for r in described if r[0] != "file_row_number"]
-    positions, warnings = match_columns(header, found.table, str(found.path))
+    if len(written) != len(described):
+        raise _parquet_error(found.path, ValueError("nested or unreadable schema"))
+    positions, warnings = match_columns(written, found.table, str(found.path))
     select = ", ".join(
-        f"cast({_ident(header[positions[c]])} as varchar) as {c}"
+        f"cast({_ident(described[positions[c]])} as varchar) as {c}"
         if c in positions
         else f"null::varchar as {c}"
         for c in TABLES[found.table].column_names
     )
-    # A view, not a copy: validation reads the file once, straight from Parquet (a text copy of the 250,000-
-    # patient benchmark's event tables cost 2 s). The count comes from the footer, so a damaged data page is
-    # first met during validation, which turns it into a one-line error too (ingest.load).
     try:
-        con.execute(f"create temp view {relation} as select file_row_number + 1 as _row, {select} from {src}")
+        if "file_row_number" in {name.lower() for name in described}:
+            # the file has a column of that name, so DuckDB's own row-number column cannot be added: copy the
+            # rows instead, in file order (preserve_insertion_order), as CSV files are staged
+            con.execute(f"create temp table {relation} as select {select} from read_parquet({path})")
+            row_expr = "rowid + 1"
+        else:
+            # A view, not a copy: validation reads the file once, straight from Parquet (a text copy of the
+            # 250,000-patient benchmark's event tables cost 2 s). The count comes from the footer, so a damaged
+            # data page is first met during validation, which turns it into a one-line error too (ingest.load).
+            con.execute(
+                f"create temp view {relation} as select file_row_number + 1 as _row, {select} "
+                f"from read_parquet({path}, file_row_number = true)"
+            )
+            row_expr = "_row"
         rows = con.execute(f"select count(*) from {relation}").fetchone()[0]  # type: ignore[index]
     except duckdb.Error as exc:
         raise _parquet_error(found.path, exc) from None
-    return Staged(found.table, str(found.path), file_hash, relation, "_row", rows), warnings
+    return Staged(found.table, str(found.path), file_hash, relation, row_expr, rows), warnings
 
 
-def _parquet_error(path: Path, exc: duckdb.Error) -> LumbarError:
+def _parquet_error(path: Path, exc: Exception) -> LumbarError:
     return LumbarError(
         f"{path}: not a readable Parquet file ({type(exc).__name__}); it may be truncated or damaged, re-export it"
     )
