@@ -381,3 +381,20 @@ def test_foreign_bookkeeping_table_is_not_a_lumbar_warehouse(source: Path, tmp_p
         load_directory(source, warehouse)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select count(*) from information_schema.tables").fetchone()[0] == 1
+
+
+def test_sqlite_file_as_warehouse_is_named_as_such(source: Path, tmp_path: Path, monkeypatch):
+    import sqlite3
+
+    warehouse = tmp_path / "old.db"
+    with sqlite3.connect(warehouse) as con:
+        con.execute("create table t (a)")
+    before = warehouse.read_bytes()
+
+    def no_connect(*args, **kwargs):  # DuckDB would fetch its sqlite extension from the network
+        raise AssertionError("DuckDB must not be asked to open a SQLite file")
+
+    monkeypatch.setattr(duckdb, "connect", no_connect)
+    with pytest.raises(LumbarError, match="is a SQLite database, not a DuckDB file"):
+        load_directory(source, warehouse)
+    assert warehouse.read_bytes() == before

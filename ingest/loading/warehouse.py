@@ -129,6 +129,8 @@ def open_warehouse(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """Yield a read-write connection; remove the file again if we created it and the body fails."""
     warehouse = Path(warehouse)
     created_dir, created = _prepare_path(warehouse)
+    if not created:
+        _check_duckdb_header(warehouse)
     with _owner_only_umask():
         try:
             con = duckdb.connect(str(warehouse), config=duckdb_settings(warehouse))
@@ -181,6 +183,26 @@ def _prepare_path(warehouse: Path) -> tuple[Path | None, bool]:
         raise LumbarError(
             f"cannot create warehouse {warehouse}: {reason}; choose a path in a folder you can write to"
         ) from None
+
+
+def _check_duckdb_header(warehouse: Path) -> None:
+    """An existing file must carry DuckDB's magic bytes. Checked before connecting: DuckDB would open a
+    SQLite file by downloading its sqlite_scanner extension from the network."""
+    try:
+        with open(warehouse, "rb") as handle:
+            head = handle.read(16)
+    except OSError as exc:
+        raise LumbarError(
+            f"cannot open warehouse {warehouse}: {exc.strerror or type(exc).__name__}; check the path and permissions"
+        ) from None
+    if not head or head[8:12] == b"DUCK":
+        return  # an empty file becomes a new database
+    kind = (
+        "a SQLite database, not a DuckDB file"
+        if head.startswith(b"SQLite format 3\x00")
+        else "not a DuckDB file"
+    )
+    raise LumbarError(f"warehouse {warehouse} exists but is {kind}; choose another path")
 
 
 def open_error(warehouse: Path, exc: duckdb.IOException) -> LumbarError:
