@@ -24,6 +24,8 @@ What is rejected (row goes to `raw.rejects` with a reason naming the column, nev
   - patient_id not in patients (this load or an earlier one); if the patient's own row was
     rejected in this load the reason says so instead
   - an event dated before the patient's birth_date, or more than 30 days after death_date
+  - imaging_measurements / image_files whose image_id is not in imaging (this load or an earlier
+    one); if the study's imaging row was rejected in this load the reason says so instead
   - keyed tables (patients, providers, imaging): a key already loaded by an earlier load; an exact
     duplicate row (first kept); the same key with different data (all copies rejected, since we
     cannot tell which one is right)
@@ -79,7 +81,13 @@ from ingest.loading.readers import (
 )
 from ingest.loading.report import LoadReport, SourceLoad
 from ingest.loading.sources import Reject, SourceTable
-from ingest.loading.validate import build_checked, build_patient_lookup, chk_table, reject_duplicates
+from ingest.loading.validate import (
+    build_checked,
+    build_image_lookup,
+    build_patient_lookup,
+    chk_table,
+    reject_duplicates,
+)
 from ingest.loading.warehouse import check_raw_columns, create_raw_schema, existing_raw_tables, open_warehouse
 
 __all__ = ["LoadReport", "Reject", "SourceLoad", "SourceTable", "load_directory", "load_sources"]
@@ -201,6 +209,9 @@ def _validate_and_write(
         if table != "patients" and "_lumbar_patients" not in _temp_tables(con):
             # events are checked against patients accepted now or loaded before
             build_patient_lookup(con, "patients" in present, "patients" in by_table)
+        if TABLES[table].image_scoped and "_lumbar_images" not in _temp_tables(con):
+            # imaging comes first in contract order, so its own rejects (duplicates too) are known by now
+            build_image_lookup(con, "imaging" in present, "imaging" in by_table)
         step(f"validating {table}")
         try:
             build_checked(con, table, by_table[table], today)

@@ -398,3 +398,38 @@ def test_sqlite_file_as_warehouse_is_named_as_such(source: Path, tmp_path: Path,
     with pytest.raises(LumbarError, match="is a SQLite database, not a DuckDB file"):
         load_directory(source, warehouse)
     assert warehouse.read_bytes() == before
+
+
+def test_measurements_and_image_files_need_their_imaging_study(tmp_path: Path):
+    """Like orphan patient_ids: an image_id not in imaging (now or earlier) is rejected with a reason."""
+    imaging = (
+        "image_id,patient_id,image_date,modality,body_region\n"
+        "I1,P1,2020-01-01,MRI,lumbar\n"
+        "I2,P1,2020-01-01,PET,lumbar\n"  # rejected: modality
+    )
+    measurements = (
+        "image_id,level,measure,value\n"
+        "I1,L4-L5,pfirrmann_grade,3\n"
+        "I2,L4-L5,pfirrmann_grade,4\n"  # its study was rejected
+        "NOPE,L4-L5,pfirrmann_grade,2\n"  # orphan
+    )
+    files = "image_id,path,format\nI1,a.dcm,DICOM\nNOPE,b.dcm,DICOM\n"
+    src = write(tmp_path / "src", patients=PATIENTS, imaging=imaging, imaging_measurements=measurements)
+    warehouse = tmp_path / "lumbar.duckdb"
+    report = load_directory(src, warehouse)
+    assert report.totals("imaging_measurements") == (3, 1, 2)
+    assert report.reject_reasons[("imaging_measurements", "image_id: not in imaging")] == 1
+    assert (
+        report.reject_reasons[
+            ("imaging_measurements", "image_id: the study's imaging row was rejected in this load")
+        ]
+        == 1
+    )
+    # a later load may reference studies loaded earlier
+    later = write(tmp_path / "later", patients=PATIENTS, image_files=files)
+    report = load_directory(later, warehouse)
+    assert report.totals("image_files") == (2, 1, 1)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select image_id from raw.image_files").fetchall() == [("I1",)]
+        rows = con.execute("select row_number from raw.rejects where table_name = 'image_files'").fetchall()
+    assert rows == [(2,)]
