@@ -52,7 +52,8 @@ whose hash was loaded before is skipped (reported, nothing added). A new version
 *appends*: event rows are added again, and patients/providers/imaging whose key is already in
 the warehouse are rejected as duplicates. To replace data, load into a fresh warehouse file.
 
-Row numbers in rejects are 1-based data rows (the header is not counted).
+Row numbers in rejects are 1-based data records (the header is not counted; blank lines are
+skipped and a multi-line quoted value is one record, so they are file lines only for plain files).
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -418,3 +420,17 @@ def test_unknown_variant_message_keeps_its_column_lists_on_the_console(tmp_path:
     assert (
         "expected: person_id, gender_concept_id, year_of_birth" if fmt == "omop" else "expected: Id"
     ) in output
+
+
+def test_adapter_error_is_exactly_one_line_on_stderr(tmp_path: Path):
+    """No blank line before `error:` (the progress display used to leave one when stderr is not a terminal)."""
+    folder = old_export(tmp_path / "export")
+    patients = folder / "patients.csv"
+    patients.write_bytes(patients.read_bytes() + "é\n".encode() + b"\xe9\n")  # fails while reading
+    done = subprocess.run(
+        [sys.executable, "-m", "ingest.cli", "load", str(folder), "--format", "synthea",
+         "--warehouse", str(tmp_path / "w.duckdb")],
+        cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1, repr(done.stderr[:200])

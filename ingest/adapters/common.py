@@ -276,12 +276,15 @@ def split_mapped(
 
 
 def progress() -> Progress:
-    """A transient progress display on stderr (silent when stderr is not a terminal)."""
+    """A transient progress display on stderr, off when stderr is not a terminal (rich would still end
+    it with an empty line there, which then stood before a following `error:` line)."""
+    console = Console(stderr=True)
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total} tables"),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=console,
         transient=True,
+        disable=not console.is_terminal,
     )
