@@ -38,6 +38,8 @@ class Table:
     key: tuple[str, ...] = ()
     # table whose patient_id this one must reference (orphans are rejected)
     patient_scoped: bool = True
+    # image_id must name an imaging study (loaded now or earlier); orphans are rejected
+    image_scoped: bool = False
 
     @property
     def schema(self) -> pa.Schema:
@@ -156,6 +158,7 @@ TABLES: dict[str, Table] = {
             ),
             key=("image_id", "level", "measure"),
             patient_scoped=False,
+            image_scoped=True,
         ),
         Table(
             "image_files",
@@ -172,6 +175,7 @@ TABLES: dict[str, Table] = {
             ),
             key=("image_id", "path"),
             patient_scoped=False,
+            image_scoped=True,
         ),
     ]
 }

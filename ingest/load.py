@@ -24,6 +24,8 @@ What is rejected (row goes to `raw.rejects` with a reason naming the column, nev
   - patient_id not in patients (this load or an earlier one); if the patient's own row was
     rejected in this load the reason says so instead
   - an event dated before the patient's birth_date, or more than 30 days after death_date
+  - imaging_measurements / image_files whose image_id is not in imaging (this load or an earlier
+    one); if the study's imaging row was rejected in this load the reason says so instead
   - keyed tables (patients, providers, imaging): a key already loaded by an earlier load; an exact
     duplicate row (first kept); the same key with different data (all copies rejected, since we
     cannot tell which one is right)
@@ -38,8 +40,9 @@ Only the first problem found in a row is recorded (the order above, column by co
 
 Reading: header names match the contract ignoring case and surrounding spaces; extra columns are
 ignored and optional columns may be absent (both named in a warning). CSV must be comma-separated
-with `"` quoting; UTF-8 with or without BOM is read as such, and a file that is not valid UTF-8 is
-read as Latin-1 with a warning. Parquet columns of any type are read as their text form.
+with `"` quoting; lines may end with LF, CRLF or CR only; UTF-8 with or without BOM is read as such; a file with no valid UTF-8 in it (a Latin-1 /
+cp1252 export) is read as Latin-1 with a warning; a file mixing UTF-8 with other bytes is an error
+(`ingest.loading.encoding`; the adapters follow the same rule). Parquet columns of any type are read as their text form.
 
 A file-level problem is a `LumbarError` (one line, nothing written): missing patients file,
 empty file, missing required column, wrong delimiter, ragged or truncated CSV, unreadable Parquet.
@@ -49,7 +52,8 @@ whose hash was loaded before is skipped (reported, nothing added). A new version
 *appends*: event rows are added again, and patients/providers/imaging whose key is already in
 the warehouse are rejected as duplicates. To replace data, load into a fresh warehouse file.
 
-Row numbers in rejects are 1-based data rows (the header is not counted).
+Row numbers in rejects are 1-based data records (the header is not counted; blank lines are
+skipped and a multi-line quoted value is one record, so they are file lines only for plain files).
 """
 
 from __future__ import annotations
@@ -78,7 +82,13 @@ from ingest.loading.readers import (
 )
 from ingest.loading.report import LoadReport, SourceLoad
 from ingest.loading.sources import Reject, SourceTable
-from ingest.loading.validate import build_checked, build_patient_lookup, chk_table, reject_duplicates
+from ingest.loading.validate import (
+    build_checked,
+    build_image_lookup,
+    build_patient_lookup,
+    chk_table,
+    reject_duplicates,
+)
 from ingest.loading.warehouse import check_raw_columns, create_raw_schema, existing_raw_tables, open_warehouse
 
 __all__ = ["LoadReport", "Reject", "SourceLoad", "SourceTable", "load_directory", "load_sources"]
@@ -115,9 +125,9 @@ def load_directory(
         hashes = {}
         for f in files:
             step(f"hashing {f.path.name}")
-            hashes[f.path] = sha256_of(f.path)
+            hashes[f.path] = _hash_input(f.path)
         with open_warehouse(Path(warehouse)) as con:
-            done = _loaded_hashes(con)
+            done = _loaded_hashes(con, Path(warehouse))
             staged: list[Staged] = []
             skipped: list[SourceLoad] = []
             for i, f in enumerate(files):
@@ -155,7 +165,7 @@ def load_sources(
     if missing:
         raise LumbarError(f"the export has no {missing[0]} rows; every load needs them")
     with _progress(console) as step, open_warehouse(Path(warehouse)) as con:
-        done = _loaded_hashes(con)
+        done = _loaded_hashes(con, Path(warehouse))
         staged: list[Staged] = []
         skipped: list[SourceLoad] = []
         warnings: list[str] = []
@@ -200,6 +210,9 @@ def _validate_and_write(
         if table != "patients" and "_lumbar_patients" not in _temp_tables(con):
             # events are checked against patients accepted now or loaded before
             build_patient_lookup(con, "patients" in present, "patients" in by_table)
+        if TABLES[table].image_scoped and "_lumbar_images" not in _temp_tables(con):
+            # imaging comes first in contract order, so its own rejects (duplicates too) are known by now
+            build_image_lookup(con, "imaging" in present, "imaging" in by_table)
         step(f"validating {table}")
         try:
             build_checked(con, table, by_table[table], today)
@@ -334,12 +347,26 @@ def _write_extra_rejects(
         con.unregister("_lumbar_extra")
 
 
+def _hash_input(path: Path) -> str:
+    """sha256 of an input file; a file that cannot be read (a broken link, no permission) is a one-line error."""
+    try:
+        return sha256_of(path)
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        hint = (
+            "; it is a link to a file that does not exist" if path.is_symlink() and not path.exists() else ""
+        )
+        raise LumbarError(f"{path}: cannot read the file ({why}){hint}; fix or remove it") from None
+
+
 def _temp_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {r[0] for r in con.execute("select table_name from duckdb_tables() where temporary").fetchall()}
 
 
-def _loaded_hashes(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
-    if "loads" not in existing_raw_tables(con):
+def _loaded_hashes(con: duckdb.DuckDBPyConnection, warehouse: Path) -> set[tuple[str, str]]:
+    present = existing_raw_tables(con)
+    check_raw_columns(con, present, warehouse)  # before reading raw.loads, which may not be lumbar's
+    if "loads" not in present:
         return set()
     rows = con.execute(
         "select distinct table_name, file_hash from raw.loads where file_hash is not null"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import shutil
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from ingest.adapters import AdapterResult, read_omop
 from ingest.errors import LumbarError
 from ingest.load import load_directory
 
+REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data" / "omop"
 SYNTHEA27 = DATA / "synthea27nj"
 HANDMADE = DATA / "handmade"
@@ -293,7 +296,7 @@ def test_unknown_variant_names_found_and_expected_columns(tmp_path: Path):
     with pytest.raises(LumbarError) as info:
         read_omop(folder)
     message = str(info.value)
-    assert "person.csv" in message and "found columns [person_id, gender_concept_id, birth_year]" in message
+    assert "person.csv" in message and "found columns: person_id, gender_concept_id, birth_year;" in message
     assert "missing year_of_birth" in message
 
 
@@ -357,3 +360,104 @@ def test_duckdb_cdm_and_vocabulary_schemas_and_views(tmp_path: Path, handmade: A
     assert not any("CONCEPT" in n for n in result.notes)  # vocabulary found in its own schema
     ids = [r["code"] for r in rows_of(result, "diagnoses")]
     assert ids == [r["code"] for r in rows_of(handmade, "diagnoses")]
+
+
+def test_duckdb_cdm_loads_in_a_fresh_process(tmp_path: Path):
+    """A CDM in a DuckDB file loads from the command line. A fresh interpreter matters: the mapping once
+    used `pa.compute` without importing it and only worked when another reader had imported it first."""
+    database = tmp_path / "cdm.duckdb"
+    with duckdb.connect(str(database)) as con:
+        for path in SYNTHEA27.glob("*.csv"):
+            con.execute(
+                f"create table {path.stem.lower()} as select * from read_csv('{path}', header = true)"
+            )
+    warehouse = tmp_path / "wh.duckdb"
+    done = subprocess.run(
+        [sys.executable, "-m", "ingest.cli", "load", str(database), "--warehouse", str(warehouse)],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    expected = read_omop(SYNTHEA27)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        n = con.execute("select count(*) from raw.patients").fetchone()[0]
+    assert n == sum(s.data.num_rows for s in expected.sources if s.table == "patients") > 0
+
+
+@pytest.mark.parametrize("where", ["folder", "duckdb"])
+def test_renamed_optional_column_is_warned_about(tmp_path: Path, where: str):
+    """A renamed optional column is read as empty; the load report must say so, naming table and column."""
+    folder = tmp_path / "cdm"
+    shutil.copytree(SYNTHEA27, folder)
+    measurement = folder / "MEASUREMENT.csv"
+    header, rest = measurement.read_text(encoding="utf-8").split("\n", 1)
+    measurement.write_text(header.replace("value_as_number", "val_num") + "\n" + rest, encoding="utf-8")
+    source = folder
+    if where == "duckdb":
+        source = tmp_path / "cdm.duckdb"
+        with duckdb.connect(str(source)) as con:
+            for path in folder.glob("*.csv"):
+                con.execute(
+                    f"create table {path.stem.lower()} as select * from read_csv('{path}', header = true)"
+                )
+    report = load_directory(source, tmp_path / "wh.duckdb", "omop")
+    (warning,) = [w for w in report.warnings if "optional column" in w]
+    assert "value_as_number" in warning and "measurement" in warning.lower()
+    assert "absent" in warning
+
+
+def test_complete_cdm_has_no_absent_column_warning():
+    assert not any("optional column" in n for n in read_omop(SYNTHEA27).notes)
+
+
+@pytest.mark.parametrize("table", ["person", "concept"])
+def test_latin1_file_is_read_as_latin1_with_a_warning(tmp_path: Path, table: str, handmade: AdapterResult):
+    """PERSON is read whole (pyarrow), CONCEPT is scanned by DuckDB: both fall back to Latin-1 the same way."""
+    folder = copy_without(tmp_path)
+    path = folder / f"{table}.csv"
+    text = path.read_bytes()
+    path.write_bytes(
+        text.replace(b",white,", b",blanc \xe9tudi\xe9,")
+        if table == "person"
+        else text.replace(b"FEMALE", b"F\xc9MALE")
+    )
+    result = read_omop(folder)
+    assert any(n == f"{path}: not valid UTF-8; read as Latin-1 (check accented text)" for n in result.notes)
+    assert_accounted(result)
+    person = mapped_row(result, "patients", "person", 1)
+    if table == "person":
+        assert person["race"] in ("White", "blanc étudié")  # the concept name wins where there is one
+    assert comparable(result).keys() == comparable(handmade).keys()
+
+
+@pytest.mark.parametrize("table", ["person", "concept"])
+def test_mixed_encodings_are_a_one_line_error(tmp_path: Path, table: str):
+    folder = copy_without(tmp_path)
+    path = folder / f"{table}.csv"
+    text = path.read_bytes()
+    if table == "concept":
+        text = text.replace(b"FEMALE", b"F\xc9MALE").replace(b",MALE,", ",MÄLE,".encode())
+    else:
+        text = text.replace(b",white,", ",whité,".encode()).replace(b",Asian,", b",Asi\xe1n,")
+    path.write_bytes(text)
+    with pytest.raises(LumbarError) as info:
+        read_omop(folder)
+    assert str(path) in str(info.value) and "mixes UTF-8" in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "ragged"])
+def test_damaged_vocabulary_file_is_a_one_line_error(tmp_path: Path, damage: str):
+    """CONCEPT.csv is scanned by DuckDB (too big to hold as text); its CSV errors are one line, naming it."""
+    folder = tmp_path / "cdm"
+    shutil.copytree(SYNTHEA27, folder)
+    concept = folder / "CONCEPT.csv"
+    text = concept.read_bytes()
+    if damage == "truncated":
+        concept.write_bytes(text[:20_000])  # cut inside a row
+    else:
+        lines = text.split(b"\n")
+        lines[len(lines) // 2] += b",extra,fields"
+        concept.write_bytes(b"\n".join(lines))
+    with pytest.raises(LumbarError) as info:
+        read_omop(folder)
+    message = str(info.value)
+    assert message.startswith(str(concept)) and "\n" not in message

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from ingest.adapters import AdapterResult, read_synthea
@@ -244,7 +248,7 @@ def test_unknown_variant_names_found_and_expected_columns(tmp_path: Path, table,
         read_synthea(folder)
     message = str(info.value)
     assert f"{table}.csv" in message and "unknown variant" in message
-    assert f"found columns [{header.replace(',', ', ')}]" in message
+    assert f"found columns: {header.replace(',', ', ')}; expected: " in message
     assert f"missing {missing}" in message and "\n" not in message
 
 
@@ -325,3 +329,108 @@ def test_ragged_csv_is_a_user_error_that_does_not_echo_the_row(tmp_path: Path):
         read_synthea(folder)
     assert "conditions.csv" in str(info.value) and "expected 6 columns, got 7" in str(info.value)
     assert "zzsecret" not in str(info.value)
+
+
+def test_absent_optional_column_is_warned_about(tmp_path: Path):
+    """encounters.csv without ORGANIZATION: read as empty, and the notes say so (variant columns such as
+    SYSTEM are already described by the variant note and are not repeated)."""
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for path in FIXTURE.glob("*.csv"):
+        (folder / path.name).write_bytes(path.read_bytes())
+    encounters = folder / "encounters.csv"
+    header, rest = encounters.read_text(encoding="utf-8").split("\n", 1)
+    encounters.write_text(header.replace("ORGANIZATION", "ORG") + "\n" + rest, encoding="utf-8")
+    result = read_synthea(folder, site_by="organization")
+    (note,) = [n for n in result.notes if "optional column" in n]
+    assert "encounters.csv" in note and "ORGANIZATION" in note and "SYSTEM" not in note
+    assert not any("optional column" in n for n in read_synthea(FIXTURE).notes)
+
+
+def test_cr_only_export_is_detected_and_loaded(tmp_path: Path):
+    """Auto-detection reads the header of a CR-only ("CSV (Macintosh)") patients.csv instead of crashing."""
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for path in FIXTURE.glob("*.csv"):
+        (folder / path.name).write_bytes(path.read_bytes())
+    patients = folder / "patients.csv"
+    patients.write_bytes(patients.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r"))
+    report = load_directory(folder, tmp_path / "wh.duckdb")
+    assert any(w.startswith("Synthea variant") for w in report.warnings)
+    assert report.totals("patients")[1] == len(source_rows("patients"))
+
+
+@pytest.mark.parametrize("mixed", [False, True])
+def test_latin1_export_loads_and_mixed_encoding_is_an_error(tmp_path: Path, mixed: bool):
+    """One rule with the contract loader: Latin-1 with a warning, UTF-8 mixed with other bytes an error."""
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for path in FIXTURE.glob("*.csv"):
+        (folder / path.name).write_bytes(path.read_bytes())
+    patients = folder / "patients.csv"
+    rows = source_rows("patients")
+    first = rows[0]["Id"].encode()
+    text = patients.read_bytes().replace(first + b",", first[:-1] + b"\xe9,", 1)  # one id gets a Latin-1 byte
+    if mixed:
+        text = text.replace(
+            rows[1]["Id"].encode() + b",", rows[1]["Id"][:-1].encode() + "é".encode() + b",", 1
+        )
+    patients.write_bytes(text)
+    if mixed:
+        with pytest.raises(LumbarError, match=r"patients.csv: mixes UTF-8 .* line [23]\)"):
+            read_synthea(folder)
+        return
+    result = read_synthea(folder)
+    assert f"{patients}: not valid UTF-8; read as Latin-1 (check accented text)" in result.notes
+    ids = [r["patient_id"] for r in rows_of(result, "patients")]
+    assert rows[0]["Id"][:-1] + "é" in ids and len(ids) == len(rows)
+
+
+def test_contract_folder_is_not_a_synthea_export(tmp_path: Path):
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    pq_table = {"patient_id": ["P1"], "birth_date": ["1960-01-01"], "sex": ["F"], "site": ["a"]}
+    pq.write_table(pa.table(pq_table), folder / "patients.parquet")
+    with pytest.raises(LumbarError, match="holds no Synthea CSV export.*without --format synthea"):
+        read_synthea(folder)
+
+
+@pytest.mark.parametrize("fmt", ["synthea", "omop"])
+def test_unknown_variant_message_keeps_its_column_lists_on_the_console(tmp_path: Path, fmt: str):
+    """The CLI prints errors through rich; lists in [brackets] were swallowed as markup tags."""
+    from typer.testing import CliRunner
+
+    from ingest.cli import app
+
+    folder = old_export(tmp_path / "export")
+    if fmt == "omop":
+        folder = tmp_path / "cdm"
+        folder.mkdir()
+        (folder / "PERSON.csv").write_text("person_id,gender_concept_id,yob\n1,8507,1970\n", encoding="utf-8")
+    else:
+        (folder / "patients.csv").write_text(
+            "Id,BIRTHDATE,DEATHDATE,RACE,ETHNICITY,SEX,STATE\n", encoding="utf-8"
+        )
+    result = CliRunner().invoke(
+        app, ["load", str(folder), "--format", fmt, "--warehouse", str(tmp_path / "w.db")]
+    )
+    assert result.exit_code == 2
+    output = " ".join(result.output.split())
+    assert ("gender_concept_id, yob" if fmt == "omop" else "ETHNICITY, SEX, STATE") in output
+    assert (
+        "expected: person_id, gender_concept_id, year_of_birth" if fmt == "omop" else "expected: Id"
+    ) in output
+
+
+def test_adapter_error_is_exactly_one_line_on_stderr(tmp_path: Path):
+    """No blank line before `error:` (the progress display used to leave one when stderr is not a terminal)."""
+    folder = old_export(tmp_path / "export")
+    patients = folder / "patients.csv"
+    patients.write_bytes(patients.read_bytes() + "é\n".encode() + b"\xe9\n")  # fails while reading
+    done = subprocess.run(
+        [sys.executable, "-m", "ingest.cli", "load", str(folder), "--format", "synthea",
+         "--warehouse", str(tmp_path / "w.duckdb")],
+        cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1, repr(done.stderr[:200])

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import yaml
 from rich.console import Console
@@ -128,3 +130,31 @@ def test_reject_row_numbers_point_at_data_rows(tmp_path: Path):
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows = [r[0] for r in con.execute("select row_number from raw.rejects order by 1").fetchall()]
     assert rows == [1, 2, 3, 4, 5]
+
+
+def _write_parquet(folder: Path, columns: list[str], rows: list[list[str]]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays = [pa.array([r[i] for r in rows]) for i in range(len(columns))]
+    pq.write_table(pa.Table.from_arrays(arrays, names=columns), folder / "patients.parquet")
+
+
+def test_parquet_column_named_file_row_number_loads(tmp_path: Path):
+    """DuckDB's own row-number column has that name; a file that has one too is not 'damaged'."""
+    src = tmp_path / "src"
+    columns = ["patient_id", "birth_date", "sex", "site", "file_row_number"]
+    _write_parquet(src, columns, [["P1", "1960-01-05", "F", "a", "7"], ["P2", "1960-02-30", "F", "a", "8"]])
+    warehouse = tmp_path / "lumbar.duckdb"
+    report = load_directory(src, warehouse)
+    assert report.totals("patients") == (2, 1, 1)
+    assert any("ignored columns not in the contract: file_row_number" in w for w in report.warnings)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select row_number from raw.rejects").fetchall() == [(2,)]  # the data row, not 8
+
+
+def test_parquet_duplicate_column_is_an_error_as_in_csv(tmp_path: Path):
+    src = tmp_path / "src"
+    _write_parquet(
+        src, ["patient_id", "birth_date", "sex", "site", "patient_id"], [["P1", "1960-01-05", "F", "a", "X"]]
+    )
+    with pytest.raises(LumbarError, match="column patient_id appears twice"):
+        load_directory(src, tmp_path / "lumbar.duckdb")

@@ -322,3 +322,114 @@ def test_a_memory_limit_duckdb_cannot_parse_is_a_one_line_error(tmp_path, monkey
         assert "LUMBAR_DUCKDB_MEMORY_LIMIT='lots'" in result.output
         assert "Traceback" not in result.output
         assert not warehouse.exists()
+
+
+@pytest.mark.parametrize("kind", ["parent is a file", "cannot create parent", "name too long"])
+def test_warehouse_path_that_cannot_be_created_is_one_line(source: Path, tmp_path: Path, kind: str):
+    (tmp_path / "notes.txt").write_text("hello")
+    warehouse = {
+        "parent is a file": tmp_path / "notes.txt" / "sub" / "lumbar.duckdb",
+        "cannot create parent": Path("/proc/lumbar-test/lumbar.duckdb"),
+        "name too long": tmp_path / ("a" * 300) / "lumbar.duckdb",
+    }[kind]
+    with pytest.raises(LumbarError) as info:
+        load_directory(source, warehouse)
+    assert str(info.value).startswith(f"cannot create warehouse {warehouse}") and "\n" not in str(info.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "src"]
+
+
+@pytest.mark.parametrize("table", ["patients", "diagnoses"])
+def test_dangling_link_is_one_line(source: Path, tmp_path: Path, table: str):
+    """Files are hashed before anything else reads them: a broken link must not be a traceback there."""
+    (source / f"{table}.csv").unlink()
+    (source / f"{table}.csv").symlink_to(tmp_path / "nowhere.csv")
+    warehouse = tmp_path / "lumbar.duckdb"
+    with pytest.raises(LumbarError) as info:
+        load_directory(source, warehouse)
+    assert str(info.value).startswith(f"{source / table}.csv: cannot read the file") and "\n" not in str(
+        info.value
+    )
+    assert not warehouse.exists()
+
+
+def test_dangling_link_in_an_adapter_export_is_one_line(tmp_path: Path):
+    omop = tmp_path / "cdm"
+    omop.mkdir()
+    (omop / "PERSON.csv").write_text("person_id,gender_concept_id,year_of_birth\n1,8507,1970\n")
+    (omop / "CONDITION_OCCURRENCE.csv").symlink_to(tmp_path / "nowhere.csv")
+    with pytest.raises(LumbarError, match="CONDITION_OCCURRENCE.csv: a link to a file that does not exist"):
+        load_directory(omop, tmp_path / "lumbar.duckdb", "omop")
+
+
+def test_out_of_memory_is_one_line_naming_the_setting(source: Path, tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("LUMBAR_DUCKDB_MEMORY_LIMIT", "1KB")
+    warehouse = tmp_path / "lumbar.duckdb"
+    with pytest.raises(LumbarError) as info:
+        load_directory(source, warehouse)
+    assert "ran out of memory" in str(info.value) and "LUMBAR_DUCKDB_MEMORY_LIMIT" in str(info.value)
+    assert not warehouse.exists()
+
+
+@pytest.mark.parametrize("table", ["loads", "rejects"])
+def test_foreign_bookkeeping_table_is_not_a_lumbar_warehouse(source: Path, tmp_path: Path, table: str):
+    warehouse = tmp_path / "other.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(f"create schema raw; create table raw.{table} (a integer)")
+    with pytest.raises(
+        LumbarError, match=f"raw.{table} does not have lumbar's columns.*not a lumbar warehouse"
+    ):
+        load_directory(source, warehouse)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from information_schema.tables").fetchone()[0] == 1
+
+
+def test_sqlite_file_as_warehouse_is_named_as_such(source: Path, tmp_path: Path, monkeypatch):
+    import sqlite3
+
+    warehouse = tmp_path / "old.db"
+    with sqlite3.connect(warehouse) as con:
+        con.execute("create table t (a)")
+    before = warehouse.read_bytes()
+
+    def no_connect(*args, **kwargs):  # DuckDB would fetch its sqlite extension from the network
+        raise AssertionError("DuckDB must not be asked to open a SQLite file")
+
+    monkeypatch.setattr(duckdb, "connect", no_connect)
+    with pytest.raises(LumbarError, match="is a SQLite database, not a DuckDB file"):
+        load_directory(source, warehouse)
+    assert warehouse.read_bytes() == before
+
+
+def test_measurements_and_image_files_need_their_imaging_study(tmp_path: Path):
+    """Like orphan patient_ids: an image_id not in imaging (now or earlier) is rejected with a reason."""
+    imaging = (
+        "image_id,patient_id,image_date,modality,body_region\n"
+        "I1,P1,2020-01-01,MRI,lumbar\n"
+        "I2,P1,2020-01-01,PET,lumbar\n"  # rejected: modality
+    )
+    measurements = (
+        "image_id,level,measure,value\n"
+        "I1,L4-L5,pfirrmann_grade,3\n"
+        "I2,L4-L5,pfirrmann_grade,4\n"  # its study was rejected
+        "NOPE,L4-L5,pfirrmann_grade,2\n"  # orphan
+    )
+    files = "image_id,path,format\nI1,a.dcm,DICOM\nNOPE,b.dcm,DICOM\n"
+    src = write(tmp_path / "src", patients=PATIENTS, imaging=imaging, imaging_measurements=measurements)
+    warehouse = tmp_path / "lumbar.duckdb"
+    report = load_directory(src, warehouse)
+    assert report.totals("imaging_measurements") == (3, 1, 2)
+    assert report.reject_reasons[("imaging_measurements", "image_id: not in imaging")] == 1
+    assert (
+        report.reject_reasons[
+            ("imaging_measurements", "image_id: the study's imaging row was rejected in this load")
+        ]
+        == 1
+    )
+    # a later load may reference studies loaded earlier
+    later = write(tmp_path / "later", patients=PATIENTS, image_files=files)
+    report = load_directory(later, warehouse)
+    assert report.totals("image_files") == (2, 1, 1)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select image_id from raw.image_files").fetchall() == [("I1",)]
+        rows = con.execute("select row_number from raw.rejects where table_name = 'image_files'").fetchall()
+    assert rows == [(2,)]

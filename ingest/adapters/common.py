@@ -8,8 +8,8 @@ a reject with its source row number instead of a crash here.
 
 from __future__ import annotations
 
-import gzip
 import re
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from rich.console import Console
@@ -24,12 +25,14 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ingest.contract import TABLES
 from ingest.errors import LumbarError
+from ingest.loading.encoding import decode_head, fallback_encoding, latin1_warning, open_bytes
 from ingest.loading.sources import Reject, SourceTable
 
 ROW = "__row"  # 1-based source row number, carried through every mapping query
 REJECT = "__reject"  # reject reason; null when the row maps
 
 _SUFFIXES = (".csv", ".csv.gz", ".tsv", ".parquet")
+_HEADER_PEEK_BYTES = 1024 * 1024
 
 
 @dataclass
@@ -61,12 +64,14 @@ def find_tables(folder: Path, names: Iterable[str]) -> dict[str, Path]:
     wanted = set(names)
     by_name: dict[str, list[Path]] = {}
     for path in sorted(folder.iterdir()):
-        if not path.is_file():
-            continue
         lower = path.name.lower()
         for suffix in _SUFFIXES:
             if lower.endswith(suffix) and lower[: -len(suffix)] in wanted:
-                by_name.setdefault(lower[: -len(suffix)], []).append(path)
+                if path.is_symlink() and not path.exists():
+                    # otherwise the table would just look absent from the export
+                    raise LumbarError(f"{path}: a link to a file that does not exist; fix or remove it")
+                if path.is_file():
+                    by_name.setdefault(lower[: -len(suffix)], []).append(path)
     found: dict[str, Path] = {}
     for name, paths in by_name.items():
         if len(paths) > 1:
@@ -80,9 +85,15 @@ def find_tables(folder: Path, names: Iterable[str]) -> dict[str, Path]:
 
 def csv_dialect(path: Path) -> tuple[list[str], str, bool]:
     """Header names, delimiter and whether quoting is on, from the file's first line."""
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
-        first = handle.readline().rstrip("\r\n")
+    try:
+        with open_bytes(path) as handle:
+            head = handle.read(_HEADER_PEEK_BYTES)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise LumbarError(
+            f"{path}: cannot read the file ({type(exc).__name__}); it may be truncated, re-export it"
+        ) from None
+    # a line ends at \n, \r\n or a lone \r (old Mac exports), as Python's universal newlines would split it
+    first = re.split(r"\r\n|\r|\n", decode_head(head), maxsplit=1)[0]
     if not first.strip():
         raise LumbarError(f"{path}: the file is empty (no header line); re-export it or remove it.")
     # OHDSI Athena vocabulary files are tab-separated and unquoted (concept names contain quotes)
@@ -95,12 +106,22 @@ def csv_dialect(path: Path) -> tuple[list[str], str, bool]:
 def read_header(path: Path) -> list[str]:
     """Column names of a CSV or Parquet file, as written."""
     if path.name.lower().endswith(".parquet"):
-        return list(pq.read_schema(path).names)
+        try:
+            return list(pq.read_schema(path).names)
+        except (OSError, pa.ArrowInvalid) as exc:
+            raise LumbarError(
+                f"{path}: not a readable Parquet file ({type(exc).__name__}); it may be truncated or damaged, "
+                "re-export it"
+            ) from None
     return csv_dialect(path)[0]
 
 
-def read_as_text(path: Path) -> pa.Table:
-    """Read a CSV or Parquet file with every column as text (empty = null) plus a 1-based row number."""
+def read_as_text(path: Path, notes: list[str]) -> pa.Table:
+    """Read a CSV or Parquet file with every column as text (empty = null) plus a 1-based row number.
+
+    A CSV file that is not UTF-8 is read as Latin-1 (with a warning appended to `notes`) when it holds no
+    UTF-8 at all, and is an error when it mixes both (`ingest.loading.encoding`).
+    """
     if path.name.lower().endswith(".parquet"):
         table = pq.read_table(path)
         table = pa.table({name: _to_text(table.column(name)) for name in table.column_names})
@@ -109,22 +130,34 @@ def read_as_text(path: Path) -> pa.Table:
         if len(set(n.upper() for n in names)) != len(names):
             raise LumbarError(f"{path}: the header repeats a column name; fix the header.")
         try:
-            table = pacsv.read_csv(
-                path,
-                read_options=pacsv.ReadOptions(use_threads=True, block_size=16 << 20),
-                parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"' if quoting else False),
-                convert_options=pacsv.ConvertOptions(
-                    column_types={n: pa.string() for n in names},
-                    null_values=[""],
-                    strings_can_be_null=True,
-                ),
-            )
+            table = _read_csv(path, names, delimiter, quoting, "utf8")
         except pa.ArrowInvalid as exc:
-            raise LumbarError(
-                f"{path}: not a readable CSV ({_csv_problem(exc)}); check the delimiter, quoting and encoding."
-            ) from None
+            if "UTF8" not in str(exc) or fallback_encoding(path) != "latin-1":
+                raise LumbarError(
+                    f"{path}: not a readable CSV ({_csv_problem(exc)}); check the delimiter, quoting and encoding."
+                ) from None
+            table = _read_csv(path, names, delimiter, quoting, "latin1")
+            notes.append(latin1_warning(path))
     rows = pa.array(np.arange(1, table.num_rows + 1, dtype=np.int64))
     return table.append_column(ROW, rows)
+
+
+def _read_csv(path: Path, names: list[str], delimiter: str, quoting: bool, encoding: str) -> pa.Table:
+    try:
+        return pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(use_threads=True, block_size=16 << 20, encoding=encoding),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"' if quoting else False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                null_values=[""],
+                strings_can_be_null=True,
+            ),
+        )
+    except (OSError, EOFError, zlib.error) as exc:
+        raise LumbarError(
+            f"{path}: cannot read the file ({type(exc).__name__}); it may be truncated, re-export it"
+        ) from None
 
 
 def with_optional(table: pa.Table, optional: tuple[str, ...]) -> pa.Table:
@@ -134,6 +167,31 @@ def with_optional(table: pa.Table, optional: tuple[str, ...]) -> pa.Table:
         if name.upper() not in have:
             table = table.append_column(name, pa.nulls(table.num_rows, pa.string()))
     return table
+
+
+def absent_optional_note(
+    label: str, header: Sequence[str], spec: Spec, skip: Sequence[str] = ()
+) -> str | None:
+    """A warning naming the optional columns a file lacks, or None.
+
+    Absent optional columns are read as empty so one query serves every release, but a renamed column
+    (`val_num` for `value_as_number`) would then lose all its values without a word; the contract loader
+    warns in the same situation. Columns in a one-of group another member satisfies, and `skip` (absences
+    the adapter reports in its own words), are not named.
+    """
+    have = {c.upper() for c in header}
+    alternatives = {
+        c.upper() for group in spec.one_of if any(g.upper() in have for g in group) for c in group
+    }
+    skipped = {c.upper() for c in skip}
+    absent = [c for c in spec.optional if c.upper() not in have | alternatives | skipped]
+    if not absent:
+        return None
+    plural = "s" if len(absent) > 1 else ""
+    return (
+        f"{label}: optional column{plural} absent, read as empty: {', '.join(absent)} "
+        "(if the export names them differently, rename them in the header)"
+    )
 
 
 def _csv_problem(exc: Exception) -> str:
@@ -166,8 +224,9 @@ def check_columns(
         return
     expected = list(required) + [" or ".join(group) for group in one_of]
     raise LumbarError(
-        f"{path}: unknown variant of this table; found columns [{', '.join(found)}], "
-        f"expected [{', '.join(expected)}]"
+        # no [brackets] around the lists: a console printing rich markup would swallow them as tags
+        f"{path}: unknown variant of this table; found columns: {', '.join(found) or 'none'}; "
+        f"expected: {', '.join(expected)}"
         + (f" (missing {', '.join(missing + [' or '.join(g) for g in unmet])})" if missing or unmet else "")
         + "; check the export format (--format) or the file."
     )
@@ -197,7 +256,7 @@ def split_mapped(
     """Run a mapping query (contract columns + __row + __reject) and split it into rows and rejects."""
     mapped = con.sql(sql).to_arrow_table()
     reasons = mapped.column(REJECT)
-    ok = pa.compute.is_null(reasons)
+    ok = pc.is_null(reasons)
     loaded = mapped.filter(ok)
     columns = TABLES[table].column_names
     data = loaded.select(columns)
@@ -208,7 +267,7 @@ def split_mapped(
         file_hash=file_hash,
         row_numbers=loaded.column(ROW).combine_chunks(),
     )
-    bad = mapped.filter(pa.compute.invert(ok)).select([ROW, REJECT])
+    bad = mapped.filter(pc.invert(ok)).select([ROW, REJECT])
     rejects = [
         Reject(table=table, source_file=source_file, row_number=row, reason=reason)
         for row, reason in zip(bad.column(ROW).to_pylist(), bad.column(REJECT).to_pylist(), strict=True)
@@ -217,12 +276,15 @@ def split_mapped(
 
 
 def progress() -> Progress:
-    """A transient progress display on stderr (silent when stderr is not a terminal)."""
+    """A transient progress display on stderr, off when stderr is not a terminal (rich would still end
+    it with an empty line there, which then stood before a following `error:` line)."""
+    console = Console(stderr=True)
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total} tables"),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=console,
         transient=True,
+        disable=not console.is_terminal,
     )

@@ -24,6 +24,7 @@ from ingest.adapters.common import (
     ROW,
     AdapterResult,
     Spec,
+    absent_optional_note,
     check_columns,
     csv_dialect,
     find_tables,
@@ -37,6 +38,8 @@ from ingest.adapters.common import (
 )
 from ingest.errors import LumbarError
 from ingest.fingerprint import sha256_of
+from ingest.loading.encoding import fallback_encoding, latin1_warning
+from ingest.loading.readers import csv_error
 
 SPECS: dict[str, Spec] = {
     "person": Spec(
@@ -115,6 +118,9 @@ SPECS: dict[str, Spec] = {
         ("concept_id_1", "concept_id_2", "relationship_id"), optional=("invalid_reason",)
     ),
 }
+# Optional columns the shared mapping query reads that CDM 5.4 does not define for this table (so their
+# absence is normal and not warned about).
+NOT_IN_CDM: dict[str, tuple[str, ...]] = {"measurement": ("value_as_string",)}
 # table -> contract table; every row of these is loaded or rejected
 MAPPED: dict[str, str] = {
     "person": "patients",
@@ -195,7 +201,12 @@ def _read(source: _Input, con: duckdb.DuckDBPyConnection) -> AdapterResult:
     for name, header in source.headers.items():
         check_columns(source.label(name), header, SPECS[name].required, SPECS[name].one_of)
 
-    notes: list[str] = []
+    notes: list[str] = [
+        note
+        for name, header in source.headers.items()
+        if (note := absent_optional_note(source.label(name), header, SPECS[name], NOT_IN_CDM.get(name, ())))
+        is not None
+    ]
     # the loader reports missing tables itself; notes say what their absence costs
     missing = [name for name in (*MAPPED, *LOOKUPS, *VOCAB) if name not in source.headers]
     if source.out_of_scope:
@@ -213,8 +224,18 @@ def _read(source: _Input, con: duckdb.DuckDBPyConnection) -> AdapterResult:
         for name in (*LOOKUPS, "observation"):
             if name not in source.headers:
                 _register_empty(con, name)
-        has_concept, has_relationship = _build_vocabulary(con, source)
+        try:
+            has_concept, has_relationship = _build_vocabulary(con, source)
+        except duckdb.Error as exc:
+            # a vocabulary CSV that is not UTF-8: scanned again as Latin-1 if it holds no UTF-8 at all
+            if "unicode" not in str(exc).lower() or not source.fall_back_to_latin1(VOCAB):
+                raise _vocabulary_error(source, exc) from None
+            try:
+                has_concept, has_relationship = _build_vocabulary(con, source)
+            except duckdb.Error as again:
+                raise _vocabulary_error(source, again) from None
         bar.advance(task)
+    notes.extend(source.notes)
     notes.extend(_vocabulary_notes(has_concept, has_relationship))
 
     sources, rejects = [], []
@@ -237,8 +258,14 @@ class _Input(Protocol):
     where: str  # the path, for error messages
     headers: dict[str, list[str]]  # column names of each table lumbar reads that is present
     out_of_scope: list[str]  # present CDM tables lumbar does not read
+    notes: list[str]  # what reading found (e.g. a file read as Latin-1)
 
     def label(self, name: str) -> str: ...
+
+    def fall_back_to_latin1(self, names: tuple[str, ...]) -> bool:
+        """After a scan failed on text that is not UTF-8: read those of `names` that hold no UTF-8 at all
+        as Latin-1 from now on (True if any); a file mixing encodings is a LumbarError."""
+        ...
 
     def file_hash(self, name: str) -> str: ...
 
@@ -255,7 +282,9 @@ class _FolderInput:
         self.files = find_tables(folder, [*SPECS, *OUT_OF_SCOPE])
         self.headers = {n: read_header(p) for n, p in self.files.items() if n in SPECS}
         self.out_of_scope = sorted(n for n in self.files if n in OUT_OF_SCOPE)
+        self.notes: list[str] = []
         self._hashes: dict[str, str] = {}
+        self._encodings: dict[str, str] = {}
 
     def label(self, name: str) -> str:
         return str(self.files[name])
@@ -266,7 +295,7 @@ class _FolderInput:
         return self._hashes[name]
 
     def register(self, con: duckdb.DuckDBPyConnection, name: str) -> int:
-        table = with_optional(read_as_text(self.files[name]), SPECS[name].optional)
+        table = with_optional(read_as_text(self.files[name], self.notes), SPECS[name].optional)
         con.register(f"src_{name}", table)
         return table.num_rows
 
@@ -278,7 +307,20 @@ class _FolderInput:
         _, _, quoting = csv_dialect(path)
         with_tab = not quoting
         dialect = "delim='\\t', quote='', escape=''" if with_tab else "delim=',', quote='\"'"
-        return f"read_csv({quoted}, header=true, all_varchar=true, {dialect})"
+        encoding = self._encodings.get(name, "utf-8")
+        return f"read_csv({quoted}, header=true, all_varchar=true, encoding='{encoding}', {dialect})"
+
+    def fall_back_to_latin1(self, names: tuple[str, ...]) -> bool:
+        changed = False
+        for name in names:
+            path = self.files.get(name)
+            if path is None or path.name.lower().endswith(".parquet") or name in self._encodings:
+                continue
+            self._encodings[name] = fallback_encoding(path)
+            if self._encodings[name] == "latin-1":
+                self.notes.append(latin1_warning(path))
+                changed = True
+        return changed
 
 
 class _DuckDBInput:
@@ -325,6 +367,7 @@ class _DuckDBInput:
                     ).fetchall()
                 ]
         self.out_of_scope = sorted(n for n in self.where_is if n in OUT_OF_SCOPE)
+        self.notes: list[str] = []
         self._hash: str | None = None
 
     def label(self, name: str) -> str:
@@ -336,6 +379,9 @@ class _DuckDBInput:
         if self._hash is None:
             self._hash = sha256_of(self.path)
         return self._hash
+
+    def fall_back_to_latin1(self, names: tuple[str, ...]) -> bool:
+        return False  # text in a DuckDB database is always UTF-8
 
     def relation(self, name: str) -> str:
         schema, table, _ = self.where_is[name]
@@ -382,7 +428,7 @@ def _build_vocabulary(con: duckdb.DuckDBPyConnection, source: _Input) -> tuple[b
         for col in cols
     ]
     con.execute(
-        "create temp table used_ids as select distinct id from ("
+        "create or replace temp table used_ids as select distinct id from ("
         + " union all ".join(used)
         + ") where id is not null and id <> 0"
     )
@@ -391,7 +437,7 @@ def _build_vocabulary(con: duckdb.DuckDBPyConnection, source: _Input) -> tuple[b
         have = {c.lower() for c in source.headers["concept_relationship"]}
         valid = "and coalesce(cast(invalid_reason as varchar), '') = ''" if "invalid_reason" in have else ""
         con.execute(
-            f"""create temp table maps_to as
+            f"""create or replace temp table maps_to as
                 select c1, min(c2) as c2 from (
                     select {_cid("concept_id_1")} as c1, {_cid("concept_id_2")} as c2
                     from {source.relation("concept_relationship")}
@@ -400,13 +446,13 @@ def _build_vocabulary(con: duckdb.DuckDBPyConnection, source: _Input) -> tuple[b
                 group by c1"""
         )
     else:
-        con.execute("create temp table maps_to (c1 bigint, c2 bigint)")
+        con.execute("create or replace temp table maps_to (c1 bigint, c2 bigint)")
     has_concept = "concept" in source.headers
     if has_concept:
         have = {c.lower() for c in source.headers["concept"]}
         standard = "cast(standard_concept as varchar)" if "standard_concept" in have else "null::varchar"
         con.execute(
-            f"""create temp table concept as
+            f"""create or replace temp table concept as
                 select concept_id, min(concept_name) as concept_name, min(vocabulary_id) as vocabulary_id,
                        min(concept_code) as concept_code, min(standard_concept) as standard_concept
                 from (select {_cid("concept_id")} as concept_id, cast(concept_name as varchar) as concept_name,
@@ -418,10 +464,17 @@ def _build_vocabulary(con: duckdb.DuckDBPyConnection, source: _Input) -> tuple[b
         )
     else:
         con.execute(
-            "create temp table concept (concept_id bigint, concept_name varchar, vocabulary_id varchar, "
+            "create or replace temp table concept (concept_id bigint, concept_name varchar, vocabulary_id varchar, "
             "concept_code varchar, standard_concept varchar)"
         )
     return has_concept, has_relationship
+
+
+def _vocabulary_error(source: _Input, exc: duckdb.Error) -> LumbarError:
+    """A one-line error naming the vocabulary file DuckDB could not scan (never its rows)."""
+    labels = [source.label(n) for n in VOCAB if n in source.headers]
+    named = [label for label in labels if label in str(exc)]
+    return csv_error(", ".join(named or labels), exc)
 
 
 def _vocabulary_notes(has_concept: bool, has_relationship: bool) -> list[str]:

@@ -20,6 +20,7 @@ from ingest.adapters.common import (
     ROW,
     AdapterResult,
     Spec,
+    absent_optional_note,
     check_columns,
     find_tables,
     iso_date_sql,
@@ -61,6 +62,8 @@ SPECS: dict[str, Spec] = {
         )
     ),
 }
+# Release-dependent columns the "Synthea variant" note already reports as present or absent.
+VARIANT_COLUMNS = ("FIPS", "INCOME", "SYSTEM", "CATEGORY")
 # Files mapped into a raw table (their rows are counted and each is loaded or rejected).
 MAPPED = (
     "patients",
@@ -111,10 +114,20 @@ def read_synthea(path: Path, *, site_by: SiteBy = "state") -> AdapterResult:
     # organizations.csv only matters for site_by="organization"; otherwise it is left unread
     wanted = [n for n in SPECS if n != "organizations" or site_by == "organization"]
     headers = {name: read_header(files[name]) for name in wanted if name in files}
+    if "patient_id" in {c.strip().lower() for c in headers["patients"]}:
+        # lumbar's own contract files (e.g. `lumbar generate` output) share the file name patients.*
+        raise LumbarError(
+            f"{folder}: holds no Synthea CSV export ({files['patients'].name} has lumbar's own patient_id "
+            "column); load it without --format synthea"
+        )
     for name, header in headers.items():
         spec = SPECS[name]
         check_columns(files[name], header, spec.required, spec.one_of)
     notes.append("Synthea variant: " + describe_variant(headers))
+    for name, header in headers.items():
+        note = absent_optional_note(str(files[name]), header, SPECS[name], skip=VARIANT_COLUMNS)
+        if note is not None:
+            notes.append(note)
     if {"DATE", "START"} <= {c.upper() for c in headers.get("procedures", [])}:
         raise LumbarError(
             f"{files['procedures']}: unknown variant of procedures; it has both DATE and START, "
@@ -134,7 +147,7 @@ def read_synthea(path: Path, *, site_by: SiteBy = "state") -> AdapterResult:
     with progress() as bar:
         task = bar.add_task("reading Synthea export", total=len(headers))
         for name in headers:
-            table = with_optional(read_as_text(files[name]), SPECS[name].optional)
+            table = with_optional(read_as_text(files[name], notes), SPECS[name].optional)
             con.register(f"src_{name}", table)
             hashes[name] = sha256_of(files[name])
             if name in MAPPED:

@@ -6,7 +6,7 @@ A staged relation has one VARCHAR column per contract column (NULL when the file
 optional column) and either a `_row` column or row order equal to file order.
 
 CSV rules: comma-separated, `"` quotes (doubled inside a value), header row required,
-UTF-8 (with or without BOM), falling back to Latin-1 when the bytes are not UTF-8.
+UTF-8 (with or without BOM), or Latin-1 for a file with no UTF-8 in it (`ingest.loading.encoding`).
 Header names match contract columns ignoring case and surrounding spaces.
 """
 
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import gzip
 import io
 import re
 import zlib
@@ -24,9 +23,11 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from ingest.contract import TABLES
 from ingest.errors import LumbarError
+from ingest.loading.encoding import decode_head, fallback_encoding, latin1_warning, open_bytes
 from ingest.loading.sources import SourceTable
 
 # Files in the input folder that are not raw tables and are expected there.
@@ -36,6 +37,7 @@ SUFFIXES = {".csv": "csv", ".csv.gz": "csv", ".parquet": "parquet"}
 MAX_LINE_BYTES = 64 * 1024 * 1024
 _HEADER_PEEK_BYTES = 1024 * 1024
 _OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+_BINARY = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # control characters other than tab and line ends
 
 
 @dataclass(frozen=True)
@@ -143,14 +145,10 @@ def match_columns(header: list[str], table: str, where: str) -> tuple[dict[str, 
 # ---------------------------------------------------------------- CSV
 
 
-def _open_bytes(path: Path) -> io.BufferedIOBase:
-    return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")  # type: ignore[return-value]
-
-
 def read_csv_header(path: Path) -> list[str]:
     """The header row, decoded as UTF-8 (BOM allowed) or Latin-1; LumbarError if unusable."""
     try:
-        with _open_bytes(path) as fh:
+        with open_bytes(path) as fh:
             head = fh.read(_HEADER_PEEK_BYTES)
     except (OSError, EOFError, zlib.error) as exc:
         raise LumbarError(
@@ -160,12 +158,22 @@ def read_csv_header(path: Path) -> list[str]:
         raise LumbarError(f"{path}: file is empty (no header row); export the table with its header")
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise LumbarError(f"{path}: file is UTF-16 encoded; save it as UTF-8 CSV and load again")
-    try:
-        text = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
-    except UnicodeDecodeError:
-        text = head.decode("latin-1")
+    text = decode_head(head)
     first_line = text.splitlines()[0] if text.splitlines() else ""
-    header = next(csv.reader(io.StringIO(text)), [])
+    if _BINARY.search(first_line):
+        # NUL and other control bytes never occur in a CSV header: a workbook, a Parquet file or UTF-16
+        # without a byte-order mark saved under a .csv name
+        raise LumbarError(
+            f"{path}: the header line holds binary bytes, so this is not UTF-8 or Latin-1 CSV text (a spreadsheet, "
+            "a Parquet file or UTF-16 text named .csv?); export the table as UTF-8 CSV"
+        )
+    try:
+        # newline="" lets csv split on \r, \n or \r\n: old Mac / Excel "CSV (Macintosh)" files end lines with \r only
+        header = next(csv.reader(io.StringIO(text, newline="")), [])
+    except csv.Error as exc:
+        raise LumbarError(
+            f"{path}: the header row is not readable CSV ({exc}); re-export it as UTF-8 CSV"
+        ) from None
     if len(header) <= 1:
         for delim, name in _OTHER_DELIMITERS.items():
             if delim in first_line:
@@ -185,7 +193,8 @@ def stage_csv(
         f"c{positions[c]} as {c}" if c in positions else f"null::varchar as {c}"
         for c in TABLES[found.table].column_names
     )
-    for encoding in ("utf-8", "latin-1"):
+    encoding = "utf-8"
+    while True:
         sql = (
             f"create temp table {relation} as select {select} from read_csv({_sql_str(str(found.path))}, "
             f"header = true, delim = ',', quote = '\"', escape = '\"', columns = {columns}, "
@@ -196,17 +205,20 @@ def stage_csv(
             con.execute(sql)
             break
         except duckdb.Error as exc:
+            # not UTF-8: Latin-1 if the file holds no UTF-8 at all, an error if it mixes both
             if encoding == "utf-8" and "unicode" in str(exc).lower():
-                continue
-            raise _csv_error(found.path, exc) from None
+                encoding = fallback_encoding(found.path)
+                if encoding == "latin-1":
+                    continue
+            raise csv_error(found.path, exc) from None
     if encoding == "latin-1":
-        warnings.append(f"{found.path}: not valid UTF-8; read as Latin-1 (check accented text)")
+        warnings.append(latin1_warning(found.path))
     rows = con.execute(f"select count(*) from {relation}").fetchone()[0]  # type: ignore[index]
     # preserve_insertion_order (DuckDB's default) keeps the temp table in file order
     return Staged(found.table, str(found.path), file_hash, relation, "rowid + 1", rows), warnings
 
 
-def _csv_error(path: Path, exc: duckdb.Error) -> LumbarError:
+def csv_error(path: Path | str, exc: duckdb.Error) -> LumbarError:
     """Rewrite a DuckDB CSV error without its 'Original Line' (which holds patient data)."""
     msg = str(exc)
     line = re.search(r"CSV Error on Line: (\d+)", msg)
@@ -218,6 +230,11 @@ def _csv_error(path: Path, exc: duckdb.Error) -> LumbarError:
             "check the delimiter and quoting, or whether the file was cut short"
         )
     lower = msg.lower()
+    if "error when sniffing" in lower:  # first: DuckDB's advice after it names other problems
+        return LumbarError(
+            f"{where}: the rows do not share one CSV layout (a file cut short, or rows with different numbers "
+            "of fields); re-export it"
+        )
     if "unterminated quote" in lower:
         return LumbarError(
             f"{where}: a quoted value never ends; the file is truncated or badly quoted, re-export it"
@@ -235,31 +252,45 @@ def _csv_error(path: Path, exc: duckdb.Error) -> LumbarError:
 def stage_parquet(
     con: duckdb.DuckDBPyConnection, found: FoundFile, relation: str, file_hash: str
 ) -> tuple[Staged, list[str]]:
-    src = f"read_parquet({_sql_str(str(found.path))}, file_row_number = true)"
+    path = _sql_str(str(found.path))
     try:
-        described = con.execute(f"describe select * from {src}").fetchall()
-    except duckdb.Error as exc:
+        # the names as written: DuckDB renames a repeated column (patient_id, patient_id_1), which would hide
+        # a duplicate that is an error in a CSV header
+        written = pq.read_schema(found.path).names
+        described = [r[0] for r in con.execute(f"describe select * from read_parquet({path})").fetchall()]
+    except (duckdb.Error, OSError, pa.ArrowInvalid) as exc:
         raise _parquet_error(found.path, exc) from None
-    header = [r[0] for r in described if r[0] != "file_row_number"]
-    positions, warnings = match_columns(header, found.table, str(found.path))
+    if len(written) != len(described):
+        raise _parquet_error(found.path, ValueError("nested or unreadable schema"))
+    positions, warnings = match_columns(written, found.table, str(found.path))
     select = ", ".join(
-        f"cast({_ident(header[positions[c]])} as varchar) as {c}"
+        f"cast({_ident(described[positions[c]])} as varchar) as {c}"
         if c in positions
         else f"null::varchar as {c}"
         for c in TABLES[found.table].column_names
     )
-    # A view, not a copy: validation reads the file once, straight from Parquet (a text copy of the 250,000-
-    # patient benchmark's event tables cost 2 s). The count comes from the footer, so a damaged data page is
-    # first met during validation, which turns it into a one-line error too (ingest.load).
     try:
-        con.execute(f"create temp view {relation} as select file_row_number + 1 as _row, {select} from {src}")
+        if "file_row_number" in {name.lower() for name in described}:
+            # the file has a column of that name, so DuckDB's own row-number column cannot be added: copy the
+            # rows instead, in file order (preserve_insertion_order), as CSV files are staged
+            con.execute(f"create temp table {relation} as select {select} from read_parquet({path})")
+            row_expr = "rowid + 1"
+        else:
+            # A view, not a copy: validation reads the file once, straight from Parquet (a text copy of the
+            # 250,000-patient benchmark's event tables cost 2 s). The count comes from the footer, so a damaged
+            # data page is first met during validation, which turns it into a one-line error too (ingest.load).
+            con.execute(
+                f"create temp view {relation} as select file_row_number + 1 as _row, {select} "
+                f"from read_parquet({path}, file_row_number = true)"
+            )
+            row_expr = "_row"
         rows = con.execute(f"select count(*) from {relation}").fetchone()[0]  # type: ignore[index]
     except duckdb.Error as exc:
         raise _parquet_error(found.path, exc) from None
-    return Staged(found.table, str(found.path), file_hash, relation, "_row", rows), warnings
+    return Staged(found.table, str(found.path), file_hash, relation, row_expr, rows), warnings
 
 
-def _parquet_error(path: Path, exc: duckdb.Error) -> LumbarError:
+def _parquet_error(path: Path, exc: Exception) -> LumbarError:
     return LumbarError(
         f"{path}: not a readable Parquet file ({type(exc).__name__}); it may be truncated or damaged, re-export it"
     )

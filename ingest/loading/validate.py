@@ -142,6 +142,11 @@ def _reason_cases(table: str, cols: Sequence[Column], today: dt.date) -> list[tu
                         f"{c.name}: more than {DEATH_GRACE_DAYS} days after the patient's death_date",
                     ),
                 ]
+    if TABLES[table].image_scoped:
+        cases += [
+            ("_image_usable is null", "image_id: not in imaging"),
+            ("not _image_usable", "image_id: the study's imaging row was rejected in this load"),
+        ]
     return cases
 
 
@@ -161,6 +166,11 @@ def build_checked(
         )
     else:
         level4 = "select * from level3"
+    if TABLES[table].image_scoped:
+        level4 = (
+            f"select l4.*, ki.usable as _image_usable from ({level4}) l4 "
+            "left join _lumbar_images ki on ki.image_id = l4.image_id"
+        )
     whens = " ".join(f"when {cond} then {_lit(reason)}" for cond, reason in _reason_cases(table, cols, today))
     out_cols = ", ".join(c.name for c in cols)
     con.execute(
@@ -251,4 +261,27 @@ def build_patient_lookup(con: duckdb.DuckDBPyConnection, raw_exists: bool, have_
         select patient_id, min(birth_date) as birth_date, max(death_date) as death_date, bool_or(usable) as usable
         from both_kinds group by patient_id
         """
+    )
+
+
+def build_image_lookup(con: duckdb.DuckDBPyConnection, raw_exists: bool, have_new: bool) -> None:
+    """`_lumbar_images`: one row per image_id that measurements and image files may reference.
+
+    As for patients: usable = in the warehouse already or accepted in this load; a study whose imaging
+    row was rejected in this load is kept with usable = false, so the reason names the real problem.
+    Built after imaging's duplicate rules ran, so a rejected duplicate does not count as accepted.
+    """
+    parts = []
+    if raw_exists:
+        parts.append("select image_id, true as usable from raw.imaging")
+    if have_new:
+        parts.append(
+            f"select image_id, _reason is null as usable from {chk_table('imaging')} where image_id is not null"
+        )
+    rows = (
+        " union all ".join(parts) or "select null::varchar as image_id, null::boolean as usable where false"
+    )
+    con.execute(
+        f"create or replace temp table _lumbar_images as "
+        f"select image_id, bool_or(usable) as usable from ({rows}) group by image_id"
     )
