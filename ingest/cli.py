@@ -15,6 +15,7 @@ from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ingest.errors import LumbarError
 from ingest.paths import default_marts_dir, default_warehouse
@@ -94,7 +95,8 @@ def user_errors(fn: F) -> F:
             suppression_threshold()  # a bad $LUMBAR_SUPPRESS_BELOW fails now, not after hours of training
             return fn(*args, **kwargs)
         except LumbarError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            # the message quotes paths and values the user typed: brackets in them are text, not markup
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(code=2) from None
 
     return wrapper  # type: ignore[return-value]

@@ -25,7 +25,7 @@ def progress_bar(enabled: bool) -> Iterator[Progress | _Silent]:
         yield _Silent()
         return
     with Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),  # labels name models and files: plain text
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),

@@ -117,3 +117,57 @@ def test_version():
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0
     assert result.output.strip() == f"lumbar {version('lumbar')}"
+
+
+def test_brackets_in_paths_and_values_are_printed_as_text_not_markup(tmp_path):
+    # rich would read "[/x]" as a closing tag (MarkupError traceback) and drop "[copy]" as an unknown style
+    odd = tmp_path / "[/x]"
+    odd.mkdir(parents=True)
+    cases = [
+        (["load", str(odd), "--warehouse", str(tmp_path / "w.duckdb")], str(odd)),
+        (["load", str(tmp_path / "export [copy]" / "nope")], "export [copy]/nope"),
+        (["train", "surgery", "--task", "[/]", "--marts-dir", str(tmp_path)], "'[/]'"),
+        (["build", "--warehouse", str(tmp_path / "w.duckdb"), "--vars", '{"[/x]": 1}'], "'[/x]'"),
+    ]
+    for args, shown in cases:
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert isinstance(result.exception, SystemExit), (args, result.exception)  # not a MarkupError
+        assert shown in result.output, (args, result.output)
+
+
+def test_summaries_print_paths_file_names_and_reasons_as_text():
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from ingest.build import BuildResult, NodeProblem
+    from ingest.loading.report import LoadReport, SourceLoad
+
+    load = LoadReport(
+        warehouse=Path("/data/export [copy]/w.duckdb"),
+        load_id=1,
+        sources=[SourceLoad("patients", "/data/export [copy]/patients[1].csv", None, 20, 19, 1)],
+        reject_reasons={("patients", "bad sex '[/b]'"): 1},
+    )
+    build = BuildResult(
+        warehouse=Path("/w.duckdb"),
+        marts_dir=Path("/data/[/marts]"),
+        marts={},
+        n_nodes=1,
+        n_passed=1,
+        elapsed_s=0,
+        warnings=[NodeProblem("test", "t", "warn", "value '[red]' seen")],
+    )
+    console = Console(width=400, record=True)
+    console.print(load.to_rich_table())
+    console.print(build.to_rich())
+    text = console.export_text()
+    for shown in (
+        "/data/export [copy]/w.duckdb",
+        "patients[1].csv",
+        "bad sex '[/b]'",
+        "/data/[/marts]",
+        "'[red]'",
+    ):
+        assert shown in text, (shown, text)

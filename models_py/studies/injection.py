@@ -41,6 +41,7 @@ import pandas as pd
 import sklearn
 import torch
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from scipy import stats
 from sklearn.linear_model import LogisticRegression
@@ -473,7 +474,7 @@ def train_injection(
     rp.write_json(run_dir / "config.json", summary)
     marts = read_marts_record(run_dir)
     write_report(run_dir, _report(summary, results, marts))
-    console.print(f"run folder: {run_dir}")
+    console.print(f"run folder: {escape(str(run_dir))}")
     return rp.finish_run(run_dir)
 
 
@@ -641,7 +642,7 @@ def summary_table(run_dir: Path) -> Table:
         ) from None
     test = summary["evaluation"]["test_sets"]["test"]
     table = Table(
-        title=f"{_title(read_marts_record(run_dir)).removeprefix('# ')}: test N = {ev.mask_count(test['n'])}, "
+        title=f"{escape(_title(read_marts_record(run_dir)).removeprefix('# '))}: test N = {ev.mask_count(test['n'])}, "
         f"good outcome = {suppress_subset(test['n'], test['n_positive'])}"
     )
     for col in ("Model", "AUC", "95 % CI", "AUPRC", "Balanced accuracy", "Brier"):

@@ -29,6 +29,7 @@ import pandas as pd
 import shap
 import sklearn
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ingest.cell_suppression import Flow, column_hidden
@@ -251,7 +252,7 @@ def train_medication(
     }
     rp.write_json(run_dir / "config.json", config)
     write_report(run_dir, _report_markdown(config, tables, profile))
-    console.print(f"run folder: {run_dir}")
+    console.print(f"run folder: {escape(str(run_dir))}")
     return rp.finish_run(run_dir)
 
 
@@ -534,7 +535,7 @@ def summary_table(run_dir: Path) -> Table:
     rp.require_finished(run_dir, STUDY)
     metrics = pd.read_parquet(Path(run_dir) / "metrics.parquet")
     best = best_datatype_per_outcome(metrics)
-    table = Table(title=f"medication: best predictor set per outcome ({Path(run_dir).name})")
+    table = Table(title=f"medication: best predictor set per outcome ({escape(Path(run_dir).name)})")
     for column in ("outcome", "predictor set", "balanced accuracy", "AUC", "F1"):
         table.add_column(column)
     for outcome, datatype in best.items():

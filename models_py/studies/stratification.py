@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 import sklearn
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from scipy import stats
 from sklearn.impute import KNNImputer
@@ -340,7 +341,7 @@ def train_stratification(
     }
     rp.write_json(run_dir / "config.json", summary)
     write_report(run_dir, _report(summary, choice.table, profiles, curves))
-    console.print(f"run folder: {run_dir}")
+    console.print(f"run folder: {escape(str(run_dir))}")
     return rp.finish_run(run_dir)
 
 
