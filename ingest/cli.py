@@ -57,6 +57,16 @@ err_console = Console(stderr=True)
 
 F = TypeVar("F", bound=Callable)
 
+# Bounds on the trainers' numbers, checked by the CLI before any work or run folder: past them numpy, sklearn
+# or torch fail deep inside a run (or memory runs out) and leave an INCOMPLETE run folder behind.
+# Seeds: numpy and sklearn take 0 <= seed < 2**32, and the studies derive seeds as seed + fold or
+# seed + resample, so the CLI keeps them to 31 bits.
+MAX_SEED = 2**31 - 1
+MAX_BOOTSTRAP = 100_000  # 100x the papers' 1,000; the (resamples x test rows) index matrix is held in memory
+MAX_LASSO_REPEATS = 1_000  # 20x the paper's 50
+MAX_EPOCHS = 100_000
+MAX_WORKERS = 1_024  # processes or torch threads; torch overflows at 2**31 and no machine has this many cores
+
 WarehouseOpt = Annotated[
     Path | None,
     typer.Option(
@@ -191,9 +201,15 @@ def train_surgery(
     marts_dir: Annotated[Path | None, typer.Option("--marts-dir", help="Folder of Parquet marts.")] = None,
     warehouse: WarehouseOpt = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Where run folders go.")] = Path("runs"),
-    seed: Annotated[int, typer.Option(help="Seed for splits, bootstrap and training.")] = 0,
-    n_bootstrap: Annotated[int, typer.Option("--bootstrap", min=10, help="Bootstrap resamples.")] = 1000,
-    lasso_repeats: Annotated[int, typer.Option(min=1, help="Repeats of 5-fold CV for lambda.")] = 50,
+    seed: Annotated[
+        int, typer.Option(min=0, max=MAX_SEED, help="Seed for splits, bootstrap and training.")
+    ] = 0,
+    n_bootstrap: Annotated[
+        int, typer.Option("--bootstrap", min=10, max=MAX_BOOTSTRAP, help="Bootstrap resamples.")
+    ] = 1000,
+    lasso_repeats: Annotated[
+        int, typer.Option(min=1, max=MAX_LASSO_REPEATS, help="Repeats of 5-fold CV for lambda.")
+    ] = 50,
     device: DeviceOpt = "auto",
     train_site: Annotated[
         str | None,
@@ -251,13 +267,19 @@ def train_medication(
     marts_dir: Annotated[Path | None, typer.Option("--marts-dir", help="Folder of Parquet marts.")] = None,
     warehouse: WarehouseOpt = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Where run folders go.")] = Path("runs"),
-    seed: Annotated[int, typer.Option(help="Seed for imputation, CV folds, bootstrap and trees.")] = 0,
-    n_bootstrap: Annotated[int, typer.Option("--bootstrap", min=10, help="Bootstrap resamples.")] = 1000,
+    seed: Annotated[
+        int,
+        typer.Option(min=0, max=MAX_SEED, help="Seed for imputation, CV folds, bootstrap and trees."),
+    ] = 0,
+    n_bootstrap: Annotated[
+        int, typer.Option("--bootstrap", min=10, max=MAX_BOOTSTRAP, help="Bootstrap resamples.")
+    ] = 1000,
     n_jobs: Annotated[
         int,
         typer.Option(
             "--n-jobs",
             min=1,
+            max=MAX_WORKERS,
             help="Worker processes, one cell (outcome x predictor set) each; about 0.5 GB apiece. Results "
             "do not depend on it.",
         ),
@@ -292,7 +314,7 @@ def demo(
     ldh_enrichment: Annotated[
         float, typer.Option(help="LDH/LSS share multiplier, so a small demo has enough surgery cases.")
     ] = 4.0,
-    seed: Annotated[int, typer.Option(help="Seed for data and models.")] = 42,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Seed for data and models.")] = 42,
     workdir: Annotated[Path, typer.Option(help="Where data, warehouse and runs go.")] = Path(
         "warehouse/demo"
     ),
@@ -358,7 +380,9 @@ def train_stratification(
     marts_dir: Annotated[Path | None, typer.Option("--marts-dir", help="Folder of Parquet marts.")] = None,
     warehouse: WarehouseOpt = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Where run folders go.")] = Path("runs"),
-    seed: Annotated[int, typer.Option(help="Seed for k-means, bootstrap and CV folds.")] = 0,
+    seed: Annotated[
+        int, typer.Option(min=0, max=MAX_SEED, help="Seed for k-means, bootstrap and CV folds.")
+    ] = 0,
     truth: Annotated[
         Path | None,
         typer.Option(
@@ -388,12 +412,16 @@ def train_injection(
         ),
     ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Where run folders go.")] = Path("runs"),
-    seed: Annotated[int, typer.Option(help="Seed for folds, CNN training and bootstrap.")] = 0,
-    epochs: Annotated[int, typer.Option(min=1, help="CNN epochs per fold.")] = 30,
+    seed: Annotated[
+        int, typer.Option(min=0, max=MAX_SEED, help="Seed for folds, CNN training and bootstrap.")
+    ] = 0,
+    epochs: Annotated[int, typer.Option(min=1, max=MAX_EPOCHS, help="CNN epochs per fold.")] = 30,
     threads: Annotated[
-        int | None, typer.Option(min=1, help="Torch CPU threads. Default: one per core.")
+        int | None, typer.Option(min=1, max=MAX_WORKERS, help="Torch CPU threads. Default: one per core.")
     ] = None,
-    n_bootstrap: Annotated[int, typer.Option("--bootstrap", min=10, help="Bootstrap resamples.")] = 1000,
+    n_bootstrap: Annotated[
+        int, typer.Option("--bootstrap", min=10, max=MAX_BOOTSTRAP, help="Bootstrap resamples.")
+    ] = 1000,
     truth: Annotated[
         Path | None,
         typer.Option(

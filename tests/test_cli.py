@@ -171,3 +171,32 @@ def test_summaries_print_paths_file_names_and_reasons_as_text():
         "'[red]'",
     ):
         assert shown in text, (shown, text)
+
+
+def test_train_numbers_out_of_range_stop_before_any_run_folder(tmp_path):
+    # numpy/sklearn take seeds in [0, 2**32); past that (or past the counts' bounds) a run used to crash after
+    # training and leave an INCOMPLETE run folder
+    from ingest import cli
+
+    shared = [("--seed", -1), ("--seed", 2**32), ("--seed", cli.MAX_SEED + 1)]
+    per_study = {
+        "surgery": [("--bootstrap", 0), ("--bootstrap", cli.MAX_BOOTSTRAP + 1), ("--lasso-repeats", 0)],
+        "medication": [("--bootstrap", -5), ("--n-jobs", 0), ("--n-jobs", cli.MAX_WORKERS + 1)],
+        "stratification": [],
+        "injection": [
+            ("--epochs", 0),
+            ("--epochs", cli.MAX_EPOCHS + 1),
+            ("--threads", 0),
+            ("--bootstrap", 9),
+        ],
+    }
+    out = tmp_path / "runs"
+    for study, options in per_study.items():
+        for option, value in shared + options:
+            args = ["train", study, option, str(value), "--marts-dir", str(tmp_path), "--out", str(out)]
+            result = runner.invoke(app, args)
+            assert result.exit_code == 2, (args, result.output)
+            assert option in result.output and "Traceback" not in result.output, (args, result.output)
+            assert not out.exists(), args
+    result = runner.invoke(app, ["demo", "--seed", "-1", "--workdir", str(out)])
+    assert result.exit_code == 2 and "--seed" in result.output and not out.exists()
