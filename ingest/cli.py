@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from ingest.cli_paths import input_folder, marts_folder, output_folder
 from ingest.errors import LumbarError
 from ingest.paths import default_marts_dir, default_warehouse
 from ingest.privacy import suppression_threshold
@@ -114,6 +115,9 @@ def user_errors(fn: F) -> F:
 
 def _warehouse(path: Path | None) -> Path:
     return (path or default_warehouse()).expanduser().resolve()
+
+
+_TRUTH_HINT = "; pass the generator's truth/ folder or leave out --truth"
 
 
 @app.command()
@@ -227,10 +231,11 @@ def train_surgery(
     task = _choice("task", task, ("early", "late"))
     protocol = _choice("protocol", protocol, ("classical", "generalizability"))
     grid = _choice("grid", grid, ("small", "paper"))
+    marts = marts_folder(marts_dir, _warehouse(warehouse))
+    output_folder(out, "--out")
     from models_py.studies.surgery import summary_table
     from models_py.studies.surgery import train_surgery as run
 
-    marts = marts_dir or default_marts_dir(_warehouse(warehouse))
     run_dir = run(
         marts,
         out,
@@ -287,11 +292,13 @@ def train_medication(
 ) -> None:
     """Medication class for chronic low back pain: tree models one-vs-one / one-vs-rest, SHAP, Borda."""
     grid = _choice("grid", grid, ("small", "paper"))
+    marts = marts_folder(marts_dir, _warehouse(warehouse))
+    output_folder(out, "--out")
     from models_py.studies.medication import summary_table
     from models_py.studies.medication import train_medication as run
 
     run_dir = run(
-        marts_dir or default_marts_dir(_warehouse(warehouse)),
+        marts,
         out,
         datatypes=_csv(datatypes),
         outcomes=_csv(outcomes),
@@ -326,6 +333,7 @@ def demo(
     from ingest.load import load_directory
     from ingest.report import print_card_summary
 
+    output_folder(workdir, "--workdir")  # generate would otherwise blame an --out the demo does not have
     raw_dir = workdir / "raw"
     wh = (workdir / "lumbar.duckdb").resolve()
     console.rule(
@@ -391,10 +399,13 @@ def train_stratification(
     ] = None,
 ) -> None:
     """Multimodal LBP stratification: robust k-means subgroups, profiles, decision curves."""
+    marts = marts_folder(marts_dir, _warehouse(warehouse))
+    output_folder(out, "--out")
+    input_folder(truth, "--truth", holds="stratification.parquet", hint=_TRUTH_HINT)
     from models_py.studies.stratification import summary_table
     from models_py.studies.stratification import train_stratification as run
 
-    run_dir = run(marts_dir or default_marts_dir(_warehouse(warehouse)), out, seed=seed, truth_dir=truth)
+    run_dir = run(marts, out, seed=seed, truth_dir=truth)
     console.print(summary_table(run_dir))
 
 
@@ -431,12 +442,16 @@ def train_injection(
     device: DeviceOpt = "auto",
 ) -> None:
     """TFESI response: CNN on the MRI, clinical logistic baseline, combined model, saliency maps."""
+    wh = _warehouse(warehouse)
+    marts = marts_folder(marts_dir, wh)
+    output_folder(out, "--out")
+    input_folder(truth, "--truth", holds="injection.parquet", hint=_TRUTH_HINT)
+    input_folder(images_root, "--images-root", hint="; pass the folder the raw tables were loaded from")
     from models_py.studies.injection import summary_table
     from models_py.studies.injection import train_injection as run
 
-    wh = _warehouse(warehouse)
     run_dir = run(
-        marts_dir or default_marts_dir(wh),
+        marts,
         out,
         images_root=images_root or _images_root_from_loads(wh),
         seed=seed,

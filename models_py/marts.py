@@ -51,6 +51,18 @@ SURGERY_MART_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
+def check_marts_dir(marts_dir: Path) -> Path:
+    """The marts folder, or a one-line error naming what is wrong with it."""
+    marts_dir = Path(marts_dir)
+    if marts_dir.exists() and not marts_dir.is_dir():
+        raise UserInputError(f"marts folder {marts_dir} is a file, not a folder; pass --marts-dir DIR")
+    if not marts_dir.is_dir():
+        raise UserInputError(
+            f"marts folder {marts_dir} does not exist; build the marts first or pass --marts-dir DIR"
+        )
+    return marts_dir
+
+
 def mart_path(marts_dir: Path, name: str) -> Path:
     """`<marts_dir>/<name>.parquet` (a file, or a folder of part files)."""
     return Path(marts_dir) / f"{name}.parquet"
@@ -58,7 +70,7 @@ def mart_path(marts_dir: Path, name: str) -> Path:
 
 def read_mart(marts_dir: Path, name: str, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
     """Read one mart, checking that it exists and has the documented columns."""
-    path = mart_path(marts_dir, name)
+    path = mart_path(check_marts_dir(marts_dir), name)
     if not path.exists():
         raise UserInputError(
             f"mart {name} not found at {path}; build the marts first (`lumbar build`) or pass --marts-dir DIR"
@@ -93,11 +105,7 @@ class SurgeryMarts:
 
 def load_surgery_marts(marts_dir: Path, task: str) -> SurgeryMarts:
     """Read every surgery mart, keep the rows of `task`, and record each file's sha256."""
-    marts_dir = Path(marts_dir)
-    if not marts_dir.is_dir():
-        raise UserInputError(
-            f"marts folder {marts_dir} does not exist; build the marts first or pass --marts-dir DIR"
-        )
+    marts_dir = check_marts_dir(marts_dir)
     frames: dict[str, pd.DataFrame] = {}
     hashes: dict[str, str] = {}
     for name, columns in SURGERY_MART_COLUMNS.items():

@@ -200,3 +200,63 @@ def test_train_numbers_out_of_range_stop_before_any_run_folder(tmp_path):
             assert not out.exists(), args
     result = runner.invoke(app, ["demo", "--seed", "-1", "--workdir", str(out)])
     assert result.exit_code == 2 and "--seed" in result.output and not out.exists()
+
+
+def test_path_options_are_checked_before_any_work(tmp_path, monkeypatch):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("not a folder")
+    out = tmp_path / "runs"
+    no_marts = ["--marts-dir", str(tmp_path / "no_marts")]  # a trainer that started would stop on this
+    cases = [
+        ("surgery", ["--marts-dir", str(a_file)], "--marts-dir"),
+        ("medication", ["--marts-dir", str(a_file)], "is a file, not a folder"),
+        ("stratification", [*no_marts, "--truth", str(tmp_path / "nowhere")], "--truth"),
+        ("stratification", [*no_marts, "--truth", str(tmp_path)], "has no stratification.parquet"),
+        ("injection", [*no_marts, "--truth", str(a_file)], "--truth"),
+        ("injection", [*no_marts, "--images-root", str(tmp_path / "nowhere")], "--images-root"),
+    ]
+    for study, options, message in cases:
+        result = runner.invoke(app, ["train", study, *options, "--out", str(out)])
+        assert result.exit_code == 2, (study, options, result.output)
+        assert message in result.output and "build the marts" not in result.output, (options, result.output)
+        assert not out.exists()
+    for study in ("surgery", "medication", "stratification", "injection"):
+        result = runner.invoke(
+            app, ["train", study, "--marts-dir", str(tmp_path), "--out", str(a_file / "x")]
+        )
+        assert result.exit_code == 2 and "--out" in result.output, (study, result.output)
+    monkeypatch.setenv("LUMBAR_MARTS_DIR", str(a_file))
+    result = runner.invoke(app, ["train", "stratification", "--out", str(out)])
+    assert result.exit_code == 2 and "$LUMBAR_MARTS_DIR" in result.output and "is a file" in result.output
+    assert not out.exists()
+
+
+def test_demo_names_its_own_option_for_a_bad_workdir(tmp_path):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("")
+    result = runner.invoke(app, ["demo", "--workdir", str(a_file)])
+    assert result.exit_code == 2, result.output
+    assert "--workdir" in result.output and "--out" not in result.output
+
+
+def test_generate_checks_every_option_before_creating_folders(tmp_path):
+    out = tmp_path / "gen" / "neg"
+    result = runner.invoke(
+        app, ["generate", "--patients", "100", "--ldh-enrichment", "-1", "--out", str(out)]
+    )
+    assert result.exit_code == 2 and "--ldh-enrichment" in result.output, result.output
+    assert not (tmp_path / "gen").exists()
+
+
+def test_trainers_check_truth_before_reading_the_marts(tmp_path):
+    import pytest
+
+    from models_py.errors import UserInputError
+    from models_py.studies.injection import train_injection
+    from models_py.studies.stratification import train_stratification
+
+    # the marts folder does not exist either: the truth folder is the first thing reported
+    for train, name in ((train_stratification, "stratification"), (train_injection, "injection")):
+        with pytest.raises(UserInputError, match=f"no .*{name}.parquet"):
+            train(tmp_path / "no_marts", tmp_path / "runs", truth_dir=tmp_path / "no_truth", progress=False)
+    assert not (tmp_path / "runs").exists()

@@ -219,11 +219,16 @@ def _prediction_frame(rows: pd.DataFrame, scores: np.ndarray, model: str, split:
     )
 
 
+def _truth_path(truth_dir: Path) -> Path:
+    path = Path(truth_dir) / "injection.parquet"
+    if not path.is_file():
+        raise UserInputError(f"no {path}; pass the generator's truth/ folder or leave out --truth")
+    return path
+
+
 def _truth_check(truth_dir: Path, test: pd.DataFrame, cnn_score: np.ndarray) -> dict[str, float]:
     """Synthetic data only: how the CNN's test scores track the planted lesion size and outcome model."""
-    path = Path(truth_dir) / "injection.parquet"
-    if not path.exists():
-        raise UserInputError(f"no {path}; pass the generator's truth/ folder or leave out --truth")
+    path = _truth_path(truth_dir)
     truth = pd.read_parquet(path, columns=["image_id", "lesion_size", "p_good_outcome"]).set_index("image_id")
     planted = truth.reindex(test["image_id"].to_numpy())
     known = planted["lesion_size"].notna().to_numpy()
@@ -346,6 +351,8 @@ def train_injection(
         seed=seed, epochs=epochs, n_bootstrap=n_bootstrap, device=device, threads=threads
     )
     _check_config(cfg)
+    if truth_dir is not None:
+        _truth_path(truth_dir)  # before hours of CNN training, not after them
     console = Console(stderr=True, quiet=not progress)
     features, files, hashes = load_cohort(Path(marts_dir))
     features, n_no_pixels = split_by_pixel_data(features, files)

@@ -42,6 +42,7 @@ from models_py.explain.table1 import table1
 from models_py.featurize.impute import IMPUTE_TARGETS, KNNCategoryImputer
 from models_py.featurize.profile import DATATYPES, PROFILE_COLUMNS, ProfileEncoder
 from models_py.marts import (
+    check_marts_dir,
     mart_path,
     marts_record,
     read_mart,
@@ -98,11 +99,7 @@ def _names(value, allowed: Sequence[str], what: str) -> list[str]:
 
 def load_profile(marts_dir: Path) -> tuple[pd.DataFrame, dict[str, str]]:
     """The medication mart's rows with a report, checked; plus its sha256."""
-    marts_dir = Path(marts_dir)
-    if not marts_dir.is_dir():
-        raise UserInputError(
-            f"marts folder {marts_dir} does not exist; build the marts first or pass --marts-dir DIR"
-        )
+    marts_dir = check_marts_dir(marts_dir)
     profile = read_mart(marts_dir, MART, MART_COLUMNS)
     bad = sorted(set(profile["outcome"].astype(str)) - set(CLASSES))
     if bad:

@@ -243,6 +243,8 @@ def train_stratification(
     """
     started = time.perf_counter()
     cfg = config or StratConfig(seed=seed)
+    if truth_dir is not None:
+        _truth_path(truth_dir)  # before the clustering, not after it
     console = Console(stderr=True, quiet=not progress)
     people = load_features(marts_dir)
     frame, digest = people.frame, people.sha256
@@ -345,10 +347,15 @@ def train_stratification(
     return rp.finish_run(run_dir)
 
 
-def _truth_ari(truth_dir: Path, patient_ids: pd.Series, labels: np.ndarray) -> float:
-    path = truth_dir / "stratification.parquet"
-    if not path.exists():
+def _truth_path(truth_dir: Path) -> Path:
+    path = Path(truth_dir) / "stratification.parquet"
+    if not path.is_file():
         raise UserInputError(f"no {path}; pass the generator's truth/ folder or leave out --truth")
+    return path
+
+
+def _truth_ari(truth_dir: Path, patient_ids: pd.Series, labels: np.ndarray) -> float:
+    path = _truth_path(truth_dir)
     truth = pd.read_parquet(path, columns=["patient_id", "subgroup"]).set_index("patient_id")["subgroup"]
     planted = truth.reindex(patient_ids.to_numpy())
     known = planted.notna().to_numpy()
