@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
+from rich.console import Console
+from rich.markup import escape
 
-from ingest.build_record import read_build_record
+from ingest.build_record import RECORD_NAME, read_build_record
 from ingest.fingerprint import sha256_of
 from models_py.errors import UserInputError
 
@@ -114,6 +116,7 @@ def load_surgery_marts(marts_dir: Path, task: str) -> SurgeryMarts:
         if "task" in frame.columns:
             frame = frame[frame["task"] == task].reset_index(drop=True)
         frames[name] = frame
+    warn_about_builds(marts_dir, hashes)
     if frames["mart_surgery_static"].empty:
         raise UserInputError(
             f"mart_surgery_static in {marts_dir} has no rows for task '{task}'; check the task name or rebuild the marts"
@@ -180,6 +183,12 @@ def provenance_lines(record: dict) -> list[str]:
             "The marts were built from different versions of the dbt project: see each mart's "
             "`dbt_project_sha256` in `marts.json`."
         )
+    raw = _groups({name: entry for name, entry in build.items() if entry}, "raw_fingerprint")
+    if len(raw) > 1:
+        paragraphs.append(
+            f"**The marts were built from {len(raw)} different raw datasets** ({_listed(raw)}; see each mart's "
+            "`raw_fingerprint` in `marts.json`): their patients do not belong together."
+        )
     if partial:
         paragraphs.append(
             f"Vars unknown for {', '.join(partial)}: rebuilt by a `lumbar build --select` that read tables of an "
@@ -192,6 +201,71 @@ def provenance_lines(record: dict) -> list[str]:
             "are not on record."
         )
     return ["", "## Data provenance", *(line for paragraph in paragraphs for line in ("", paragraph)), ""]
+
+
+def _groups(entries: dict[str, dict], key: str) -> dict[str, list[str]]:
+    """Marts by the value of `key` in their entries (entries without it are left out)."""
+    groups: dict[str, list[str]] = {}
+    for name, entry in sorted(entries.items()):
+        value = entry.get(key)
+        if value is not None:
+            groups.setdefault(json.dumps(value, sort_keys=True, default=str), []).append(name)
+    return groups
+
+
+def _listed(groups: dict[str, list[str]]) -> str:
+    return "; ".join(", ".join(names) for names in groups.values())
+
+
+def build_warnings(record: dict) -> list[str]:
+    """One line per sign that the marts a run reads do not come from one consistent `lumbar build`.
+
+    Marts joined across builds of different data (or windows) train without error on patients that do not
+    belong together, so the trainers print these on the console, not only in report.md.
+    """
+    build: dict[str, dict | None] = record.get("build", {})
+    folder = record.get("marts_dir", "")
+    known = {name: entry for name, entry in build.items() if entry}
+    unknown = sorted(name for name, entry in build.items() if not entry)
+    lines = []
+    if unknown and not known and not read_build_record(Path(folder)):
+        lines.append(
+            f"no {RECORD_NAME} in {folder}: the build behind the marts is unknown, so nothing shows they "
+            "belong together; rebuild them with `lumbar build`"
+        )
+    elif unknown:
+        lines.append(
+            f"{', '.join(unknown)}: not the file(s) `lumbar build` recorded in {folder}/{RECORD_NAME} (copied "
+            "from another build, written by plain dbt or an older lumbar, or changed since); rebuild the marts "
+            "with one `lumbar build` before trusting the results"
+        )
+    raw = _groups(known, "raw_fingerprint")
+    if len(raw) > 1:
+        lines.append(
+            f"the marts were built from {len(raw)} different raw datasets ({_listed(raw)}): their patients "
+            "do not belong together; rebuild every mart from one warehouse"
+        )
+    projects = _groups(known, "dbt_project_sha256")
+    if len(projects) > 1:
+        lines.append(
+            f"the marts were built by {len(projects)} versions of the dbt project ({_listed(projects)})"
+        )
+    settings = _groups({n: e for n, e in known.items() if e.get("vars") is not None}, "vars")
+    if len(settings) > 1:
+        lines.append(
+            f"the marts were built with {len(settings)} different sets of windows and thresholds (--vars): "
+            f"{_listed(settings)}; see marts.json"
+        )
+    return lines
+
+
+def warn_about_builds(marts_dir: Path, hashes: dict[str, str]) -> list[str]:
+    """Print `build_warnings` for the marts just read on stderr (even when progress output is off)."""
+    lines = build_warnings(marts_record(marts_dir, hashes))
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    for line in lines:
+        console.print(f"[bold yellow]warning:[/] {escape(line)}")
+    return lines
 
 
 def read_marts_record(run_dir: Path) -> dict:

@@ -60,6 +60,7 @@ from models_py.marts import (
     read_mart,
     read_marts_record,
     sha256_of,
+    warn_about_builds,
     write_report,
 )
 from models_py.models.image_cnn import ImageCNNClassifier, saliency_map
@@ -112,6 +113,7 @@ def load_cohort(marts_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, 
     features = read_mart(marts_dir, FEATURES_MART, FEATURE_COLUMNS)
     files = read_mart(marts_dir, IMAGES_MART, IMAGE_COLUMNS)
     hashes = {name: sha256_of(mart_path(marts_dir, name)) for name in (FEATURES_MART, IMAGES_MART)}
+    warn_about_builds(marts_dir, hashes)
     bad = sorted(set(features["split"].astype(str)) - {"train", "test"})
     if bad:
         raise UserInputError(f"{FEATURES_MART}.split has value(s) {bad}; expected only 'train' and 'test'")

@@ -47,6 +47,7 @@ from models_py.marts import (
     marts_record,
     read_mart,
     sha256_of,
+    warn_about_builds,
     write_report,
 )
 from models_py.models.trees import GRIDS, tune_best_tree
@@ -112,7 +113,9 @@ def load_profile(marts_dir: Path) -> tuple[pd.DataFrame, dict[str, str]]:
         raise UserInputError(
             f"{MART} in {marts_dir} has no patient with an index MRI report; check the cohort"
         )
-    return profile, {MART: sha256_of(mart_path(marts_dir, MART))}
+    hashes = {MART: sha256_of(mart_path(marts_dir, MART))}
+    warn_about_builds(marts_dir, hashes)
+    return profile, hashes
 
 
 def prepare_features(profile: pd.DataFrame) -> tuple[pd.DataFrame, KNNCategoryImputer, ProfileEncoder]:

@@ -63,6 +63,7 @@ from models_py.marts import (
     marts_record,
     read_mart,
     sha256_of,
+    warn_about_builds,
     write_report,
 )
 from models_py.models.robust_kmeans import MIN_STABILITY, N_NEIGHBORS, choose_k
@@ -127,6 +128,7 @@ def load_features(marts_dir: Path) -> Participants:
     """Eligible participants of the mart (module docstring), the exclusions by reason, and its sha256."""
     frame = read_mart(Path(marts_dir), MART, MART_COLUMNS)
     digest = sha256_of(mart_path(Path(marts_dir), MART))
+    warn_about_builds(Path(marts_dir), {MART: digest})
     levels_read = frame[[f"dd_{lv}" for lv in LEVELS]].notna().to_numpy() & (
         frame[[f"ft_{lv}" for lv in LEVELS]].notna().to_numpy()
     )
