@@ -16,6 +16,7 @@ from typing import Any
 
 import duckdb
 from rich.console import Group, RenderableType
+from rich.markup import escape
 from rich.table import Table
 
 from ingest.build_record import write_build_record
@@ -85,13 +86,13 @@ class BuildResult:
         """Attrition per cohort and site, feature counts, warnings; counts 1..10 shown as <11."""
         parts: list[RenderableType] = [
             f"dbt build: {self.n_passed}/{self.n_nodes} nodes OK in {self.elapsed_s:.0f}s; "
-            f"{len(self.marts)} marts in {self.marts_dir}"
+            f"{len(self.marts)} marts in {escape(str(self.marts_dir))}"
         ]
         parts += self._attrition_tables()
         if self.feature_counts:
             parts.append(self._feature_table())
         for w in self.warnings:
-            parts.append(f"[yellow]warning[/yellow] {w.kind} {w.name}: {w.message}")
+            parts.append(f"[yellow]warning[/yellow] {w.kind} {w.name}: {escape(w.message)}")
         return Group(*parts)
 
     def _attrition_tables(self) -> list[RenderableType]:
@@ -107,11 +108,11 @@ class BuildResult:
         for cohort in sorted({r.cohort for r in self.attrition}):
             rows = [r for r in self.attrition if r.cohort == cohort]
             sites = ["all"] + sorted({r.site for r in rows} - {"all"})
-            table = Table(title=f"Surgery cohort attrition: {cohort}", title_justify="left")
+            table = Table(title=f"Surgery cohort attrition: {escape(cohort)}", title_justify="left")
             table.add_column("#", justify="right")
             table.add_column("step")
             for site in sites:
-                table.add_column(site, justify="right")
+                table.add_column(escape(site), justify="right")  # site names come from the data
             for number, step in sorted({(r.step_number, r.step) for r in rows}):
                 table.add_row(str(number), step, *(cells[cohort, number, site] for site in sites))
             if any(cells[cohort, r.step_number, r.site] == MASK for r in rows):
@@ -196,7 +197,7 @@ def _build_marts(
     built = {p.unique_id: p.name for p in results if p.kind in ("model", "seed") and p.status == "success"}
     rebuilt = {uid: name for uid, name in built.items() if name in marts}
     partial = set() if select is None else _built_on_older_tables(warehouse, rebuilt, set(built))
-    write_build_record(marts_dir, marts, rebuilt.values(), vars, partial=partial)
+    write_build_record(marts_dir, marts, rebuilt.values(), vars, partial=partial, warehouse=warehouse)
     return results, marts
 
 

@@ -6,12 +6,19 @@ in effect (dbt_project.yml's values with the build's --vars over them), which of
 overrides, and a fingerprint of the dbt project (SQL, macros, seeds, dbt_project.yml). A mart written
 some other way (plain `dbt build`, an older lumbar) no longer matches its recorded sha256, so a stale
 entry is never taken for the file's settings (models_py/marts.py checks).
+
+Entries also say which build wrote them (`build_id`, one per `lumbar build`) and, when the caller passes the
+warehouse, which raw data it read (`raw_fingerprint`, over the files recorded in `raw.loads`): marts of one
+folder that a selective build rewrote on a different warehouse are then told apart from the rest. Records
+written before these keys existed simply lack them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -54,11 +61,13 @@ def write_build_record(
     overrides: Mapping[str, Any],
     *,
     partial: Iterable[str] = (),
+    warehouse: Path | None = None,
 ) -> Path:
     """Update the record in `marts_dir` for the marts this build wrote; keep the other marts' entries.
 
     `partial`: marts a selective build rewrote on tables it did not rebuild; their vars are not known (the
     entry keeps `vars: null`), only that the file is the one this build wrote.
+    `warehouse`: the warehouse built, for the raw-data fingerprint (None: not recorded).
     """
     partial = set(partial)
     path = Path(marts_dir) / RECORD_NAME
@@ -70,6 +79,8 @@ def write_build_record(
         "dbt_project_sha256": dbt_project_sha256(),
         "vars": effective_vars(overrides),
         "overrides": dict(overrides),
+        "build_id": uuid.uuid4().hex,
+        "raw_fingerprint": raw_fingerprint(warehouse) if warehouse is not None else None,
     }
     for name in rebuilt:
         if name in marts:
@@ -81,6 +92,25 @@ def write_build_record(
     tmp.write_text(json.dumps({"marts": record}, indent=2, sort_keys=True, default=str))
     os.replace(tmp, path)
     return path
+
+
+def raw_fingerprint(warehouse: Path) -> str | None:
+    """sha256 over the warehouse's loaded files (table, file sha256, rows loaded) in `raw.loads`.
+
+    Two warehouses loaded from the same files share it; a different dataset does not. None when the
+    warehouse cannot be read (the record then just lacks it).
+    """
+    import duckdb
+
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            rows = con.execute(
+                "select table_name, coalesce(file_hash, source_file), rows_loaded from raw.loads "
+                "where rows_loaded > 0 order by all"
+            ).fetchall()
+    except duckdb.Error:
+        return None
+    return hashlib.sha256(json.dumps(rows, default=str).encode()).hexdigest()
 
 
 def _lumbar_version() -> str:

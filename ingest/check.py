@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from ingest.build import BuildError
@@ -68,7 +69,7 @@ class CheckReport:
     def to_rich_table(self) -> Table:
         """One row per check; counts 1..10 shown as <11 (threshold: $LUMBAR_SUPPRESS_BELOW)."""
         table = Table(
-            title=f"Data quality checks on {self.warehouse}",
+            title=f"Data quality checks on {escape(str(self.warehouse))}",
             title_justify="left",
             caption=f"{len(self.checks)} checks: {self.n_failed} failed, {self.n_warned} warned "
             f"({self.elapsed_s:.0f}s)",

@@ -15,7 +15,9 @@ from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
+from ingest.cli_paths import input_folder, marts_folder, output_folder
 from ingest.errors import LumbarError
 from ingest.paths import default_marts_dir, default_warehouse
 from ingest.privacy import suppression_threshold
@@ -56,6 +58,16 @@ err_console = Console(stderr=True)
 
 F = TypeVar("F", bound=Callable)
 
+# Bounds on the trainers' numbers, checked by the CLI before any work or run folder: past them numpy, sklearn
+# or torch fail deep inside a run (or memory runs out) and leave an INCOMPLETE run folder behind.
+# Seeds: numpy and sklearn take 0 <= seed < 2**32, and the studies derive seeds as seed + fold or
+# seed + resample, so the CLI keeps them to 31 bits.
+MAX_SEED = 2**31 - 1
+MAX_BOOTSTRAP = 100_000  # 100x the papers' 1,000; the (resamples x test rows) index matrix is held in memory
+MAX_LASSO_REPEATS = 1_000  # 20x the paper's 50
+MAX_EPOCHS = 100_000
+MAX_WORKERS = 1_024  # processes or torch threads; torch overflows at 2**31 and no machine has this many cores
+
 WarehouseOpt = Annotated[
     Path | None,
     typer.Option(
@@ -94,7 +106,8 @@ def user_errors(fn: F) -> F:
             suppression_threshold()  # a bad $LUMBAR_SUPPRESS_BELOW fails now, not after hours of training
             return fn(*args, **kwargs)
         except LumbarError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            # the message quotes paths and values the user typed: brackets in them are text, not markup
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(code=2) from None
 
     return wrapper  # type: ignore[return-value]
@@ -102,6 +115,9 @@ def user_errors(fn: F) -> F:
 
 def _warehouse(path: Path | None) -> Path:
     return (path or default_warehouse()).expanduser().resolve()
+
+
+_TRUTH_HINT = "; pass the generator's truth/ folder or leave out --truth"
 
 
 @app.command()
@@ -189,9 +205,15 @@ def train_surgery(
     marts_dir: Annotated[Path | None, typer.Option("--marts-dir", help="Folder of Parquet marts.")] = None,
     warehouse: WarehouseOpt = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Where run folders go.")] = Path("runs"),
-    seed: Annotated[int, typer.Option(help="Seed for splits, bootstrap and training.")] = 0,
-    n_bootstrap: Annotated[int, typer.Option("--bootstrap", min=10, help="Bootstrap resamples.")] = 1000,
-    lasso_repeats: Annotated[int, typer.Option(min=1, help="Repeats of 5-fold CV for lambda.")] = 50,
+    seed: Annotated[
+        int, typer.Option(min=0, max=MAX_SEED, help="Seed for splits, bootstrap and training.")
+    ] = 0,
+    n_bootstrap: Annotated[
+        int, typer.Option("--bootstrap", min=10, max=MAX_BOOTSTRAP, help="Bootstrap resamples.")
+    ] = 1000,
+    lasso_repeats: Annotated[
+        int, typer.Option(min=1, max=MAX_LASSO_REPEATS, help="Repeats of 5-fold CV for lambda.")
+    ] = 50,
     device: DeviceOpt = "auto",
     train_site: Annotated[
         str | None,
@@ -209,10 +231,11 @@ def train_surgery(
     task = _choice("task", task, ("early", "late"))
     protocol = _choice("protocol", protocol, ("classical", "generalizability"))
     grid = _choice("grid", grid, ("small", "paper"))
+    marts = marts_folder(marts_dir, _warehouse(warehouse))
+    output_folder(out, "--out")
     from models_py.studies.surgery import summary_table
     from models_py.studies.surgery import train_surgery as run
 
-    marts = marts_dir or default_marts_dir(_warehouse(warehouse))
     run_dir = run(
         marts,
         out,
@@ -249,13 +272,19 @@ def train_medication(
     marts_dir: Annotated[Path | None, typer.Option("--marts-dir", help="Folder of Parquet marts.")] = None,
     warehouse: WarehouseOpt = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Where run folders go.")] = Path("runs"),
-    seed: Annotated[int, typer.Option(help="Seed for imputation, CV folds, bootstrap and trees.")] = 0,
-    n_bootstrap: Annotated[int, typer.Option("--bootstrap", min=10, help="Bootstrap resamples.")] = 1000,
+    seed: Annotated[
+        int,
+        typer.Option(min=0, max=MAX_SEED, help="Seed for imputation, CV folds, bootstrap and trees."),
+    ] = 0,
+    n_bootstrap: Annotated[
+        int, typer.Option("--bootstrap", min=10, max=MAX_BOOTSTRAP, help="Bootstrap resamples.")
+    ] = 1000,
     n_jobs: Annotated[
         int,
         typer.Option(
             "--n-jobs",
             min=1,
+            max=MAX_WORKERS,
             help="Worker processes, one cell (outcome x predictor set) each; about 0.5 GB apiece. Results "
             "do not depend on it.",
         ),
@@ -263,11 +292,13 @@ def train_medication(
 ) -> None:
     """Medication class for chronic low back pain: tree models one-vs-one / one-vs-rest, SHAP, Borda."""
     grid = _choice("grid", grid, ("small", "paper"))
+    marts = marts_folder(marts_dir, _warehouse(warehouse))
+    output_folder(out, "--out")
     from models_py.studies.medication import summary_table
     from models_py.studies.medication import train_medication as run
 
     run_dir = run(
-        marts_dir or default_marts_dir(_warehouse(warehouse)),
+        marts,
         out,
         datatypes=_csv(datatypes),
         outcomes=_csv(outcomes),
@@ -290,7 +321,7 @@ def demo(
     ldh_enrichment: Annotated[
         float, typer.Option(help="LDH/LSS share multiplier, so a small demo has enough surgery cases.")
     ] = 4.0,
-    seed: Annotated[int, typer.Option(help="Seed for data and models.")] = 42,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Seed for data and models.")] = 42,
     workdir: Annotated[Path, typer.Option(help="Where data, warehouse and runs go.")] = Path(
         "warehouse/demo"
     ),
@@ -302,6 +333,7 @@ def demo(
     from ingest.load import load_directory
     from ingest.report import print_card_summary
 
+    output_folder(workdir, "--workdir")  # generate would otherwise blame an --out the demo does not have
     raw_dir = workdir / "raw"
     wh = (workdir / "lumbar.duckdb").resolve()
     # never $LUMBAR_MARTS_DIR: a shell set up for a real study must not get synthetic marts over its own
@@ -368,7 +400,9 @@ def train_stratification(
     marts_dir: Annotated[Path | None, typer.Option("--marts-dir", help="Folder of Parquet marts.")] = None,
     warehouse: WarehouseOpt = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Where run folders go.")] = Path("runs"),
-    seed: Annotated[int, typer.Option(help="Seed for k-means, bootstrap and CV folds.")] = 0,
+    seed: Annotated[
+        int, typer.Option(min=0, max=MAX_SEED, help="Seed for k-means, bootstrap and CV folds.")
+    ] = 0,
     truth: Annotated[
         Path | None,
         typer.Option(
@@ -377,10 +411,13 @@ def train_stratification(
     ] = None,
 ) -> None:
     """Multimodal LBP stratification: robust k-means subgroups, profiles, decision curves."""
+    marts = marts_folder(marts_dir, _warehouse(warehouse))
+    output_folder(out, "--out")
+    input_folder(truth, "--truth", holds="stratification.parquet", hint=_TRUTH_HINT)
     from models_py.studies.stratification import summary_table
     from models_py.studies.stratification import train_stratification as run
 
-    run_dir = run(marts_dir or default_marts_dir(_warehouse(warehouse)), out, seed=seed, truth_dir=truth)
+    run_dir = run(marts, out, seed=seed, truth_dir=truth)
     console.print(summary_table(run_dir))
 
 
@@ -398,12 +435,16 @@ def train_injection(
         ),
     ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Where run folders go.")] = Path("runs"),
-    seed: Annotated[int, typer.Option(help="Seed for folds, CNN training and bootstrap.")] = 0,
-    epochs: Annotated[int, typer.Option(min=1, help="CNN epochs per fold.")] = 30,
+    seed: Annotated[
+        int, typer.Option(min=0, max=MAX_SEED, help="Seed for folds, CNN training and bootstrap.")
+    ] = 0,
+    epochs: Annotated[int, typer.Option(min=1, max=MAX_EPOCHS, help="CNN epochs per fold.")] = 30,
     threads: Annotated[
-        int | None, typer.Option(min=1, help="Torch CPU threads. Default: one per core.")
+        int | None, typer.Option(min=1, max=MAX_WORKERS, help="Torch CPU threads. Default: one per core.")
     ] = None,
-    n_bootstrap: Annotated[int, typer.Option("--bootstrap", min=10, help="Bootstrap resamples.")] = 1000,
+    n_bootstrap: Annotated[
+        int, typer.Option("--bootstrap", min=10, max=MAX_BOOTSTRAP, help="Bootstrap resamples.")
+    ] = 1000,
     truth: Annotated[
         Path | None,
         typer.Option(
@@ -413,12 +454,16 @@ def train_injection(
     device: DeviceOpt = "auto",
 ) -> None:
     """TFESI response: CNN on the MRI, clinical logistic baseline, combined model, saliency maps."""
+    wh = _warehouse(warehouse)
+    marts = marts_folder(marts_dir, wh)
+    output_folder(out, "--out")
+    input_folder(truth, "--truth", holds="injection.parquet", hint=_TRUTH_HINT)
+    input_folder(images_root, "--images-root", hint="; pass the folder the raw tables were loaded from")
     from models_py.studies.injection import summary_table
     from models_py.studies.injection import train_injection as run
 
-    wh = _warehouse(warehouse)
     run_dir = run(
-        marts_dir or default_marts_dir(wh),
+        marts,
         out,
         images_root=images_root or _images_root_from_loads(wh),
         seed=seed,

@@ -421,7 +421,7 @@ def _progress(console: Console | None) -> Iterator[Callable[[str], None]]:
         return
     with Progress(
         SpinnerColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),  # steps name the user's files: plain text
         TimeElapsedColumn(),
         console=console,
         transient=True,

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ingest.contract import TABLES
@@ -14,7 +15,7 @@ from ingest.privacy import suppress
 
 def print_card_summary(console: Console, card: dict, out: Path) -> None:
     """Rows per raw table, read from the Parquet footers (no patient data is opened)."""
-    table = Table(title=f"synthetic EHR in {out}")
+    table = Table(title=f"synthetic EHR in {escape(str(out))}")
     table.add_column("raw table")
     table.add_column("rows", justify="right")
     for name in TABLES:

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
+from rich.console import Console
+from rich.markup import escape
 
-from ingest.build_record import read_build_record
+from ingest.build_record import RECORD_NAME, read_build_record
 from ingest.fingerprint import sha256_of
 from models_py.errors import UserInputError
 
@@ -51,6 +53,18 @@ SURGERY_MART_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
+def check_marts_dir(marts_dir: Path) -> Path:
+    """The marts folder, or a one-line error naming what is wrong with it."""
+    marts_dir = Path(marts_dir)
+    if marts_dir.exists() and not marts_dir.is_dir():
+        raise UserInputError(f"marts folder {marts_dir} is a file, not a folder; pass --marts-dir DIR")
+    if not marts_dir.is_dir():
+        raise UserInputError(
+            f"marts folder {marts_dir} does not exist; build the marts first or pass --marts-dir DIR"
+        )
+    return marts_dir
+
+
 def mart_path(marts_dir: Path, name: str) -> Path:
     """`<marts_dir>/<name>.parquet` (a file, or a folder of part files)."""
     return Path(marts_dir) / f"{name}.parquet"
@@ -58,7 +72,7 @@ def mart_path(marts_dir: Path, name: str) -> Path:
 
 def read_mart(marts_dir: Path, name: str, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
     """Read one mart, checking that it exists and has the documented columns."""
-    path = mart_path(marts_dir, name)
+    path = mart_path(check_marts_dir(marts_dir), name)
     if not path.exists():
         raise UserInputError(
             f"mart {name} not found at {path}; build the marts first (`lumbar build`) or pass --marts-dir DIR"
@@ -93,11 +107,7 @@ class SurgeryMarts:
 
 def load_surgery_marts(marts_dir: Path, task: str) -> SurgeryMarts:
     """Read every surgery mart, keep the rows of `task`, and record each file's sha256."""
-    marts_dir = Path(marts_dir)
-    if not marts_dir.is_dir():
-        raise UserInputError(
-            f"marts folder {marts_dir} does not exist; build the marts first or pass --marts-dir DIR"
-        )
+    marts_dir = check_marts_dir(marts_dir)
     frames: dict[str, pd.DataFrame] = {}
     hashes: dict[str, str] = {}
     for name, columns in SURGERY_MART_COLUMNS.items():
@@ -106,6 +116,7 @@ def load_surgery_marts(marts_dir: Path, task: str) -> SurgeryMarts:
         if "task" in frame.columns:
             frame = frame[frame["task"] == task].reset_index(drop=True)
         frames[name] = frame
+    warn_about_builds(marts_dir, hashes)
     if frames["mart_surgery_static"].empty:
         raise UserInputError(
             f"mart_surgery_static in {marts_dir} has no rows for task '{task}'; check the task name or rebuild the marts"
@@ -172,6 +183,12 @@ def provenance_lines(record: dict) -> list[str]:
             "The marts were built from different versions of the dbt project: see each mart's "
             "`dbt_project_sha256` in `marts.json`."
         )
+    raw = _groups({name: entry for name, entry in build.items() if entry}, "raw_fingerprint")
+    if len(raw) > 1:
+        paragraphs.append(
+            f"**The marts were built from {len(raw)} different raw datasets** ({_listed(raw)}; see each mart's "
+            "`raw_fingerprint` in `marts.json`): their patients do not belong together."
+        )
     if partial:
         paragraphs.append(
             f"Vars unknown for {', '.join(partial)}: rebuilt by a `lumbar build --select` that read tables of an "
@@ -184,6 +201,71 @@ def provenance_lines(record: dict) -> list[str]:
             "are not on record."
         )
     return ["", "## Data provenance", *(line for paragraph in paragraphs for line in ("", paragraph)), ""]
+
+
+def _groups(entries: dict[str, dict], key: str) -> dict[str, list[str]]:
+    """Marts by the value of `key` in their entries (entries without it are left out)."""
+    groups: dict[str, list[str]] = {}
+    for name, entry in sorted(entries.items()):
+        value = entry.get(key)
+        if value is not None:
+            groups.setdefault(json.dumps(value, sort_keys=True, default=str), []).append(name)
+    return groups
+
+
+def _listed(groups: dict[str, list[str]]) -> str:
+    return "; ".join(", ".join(names) for names in groups.values())
+
+
+def build_warnings(record: dict) -> list[str]:
+    """One line per sign that the marts a run reads do not come from one consistent `lumbar build`.
+
+    Marts joined across builds of different data (or windows) train without error on patients that do not
+    belong together, so the trainers print these on the console, not only in report.md.
+    """
+    build: dict[str, dict | None] = record.get("build", {})
+    folder = record.get("marts_dir", "")
+    known = {name: entry for name, entry in build.items() if entry}
+    unknown = sorted(name for name, entry in build.items() if not entry)
+    lines = []
+    if unknown and not known and not read_build_record(Path(folder)):
+        lines.append(
+            f"no {RECORD_NAME} in {folder}: the build behind the marts is unknown, so nothing shows they "
+            "belong together; rebuild them with `lumbar build`"
+        )
+    elif unknown:
+        lines.append(
+            f"{', '.join(unknown)}: not the file(s) `lumbar build` recorded in {folder}/{RECORD_NAME} (copied "
+            "from another build, written by plain dbt or an older lumbar, or changed since); rebuild the marts "
+            "with one `lumbar build` before trusting the results"
+        )
+    raw = _groups(known, "raw_fingerprint")
+    if len(raw) > 1:
+        lines.append(
+            f"the marts were built from {len(raw)} different raw datasets ({_listed(raw)}): their patients "
+            "do not belong together; rebuild every mart from one warehouse"
+        )
+    projects = _groups(known, "dbt_project_sha256")
+    if len(projects) > 1:
+        lines.append(
+            f"the marts were built by {len(projects)} versions of the dbt project ({_listed(projects)})"
+        )
+    settings = _groups({n: e for n, e in known.items() if e.get("vars") is not None}, "vars")
+    if len(settings) > 1:
+        lines.append(
+            f"the marts were built with {len(settings)} different sets of windows and thresholds (--vars): "
+            f"{_listed(settings)}; see marts.json"
+        )
+    return lines
+
+
+def warn_about_builds(marts_dir: Path, hashes: dict[str, str]) -> list[str]:
+    """Print `build_warnings` for the marts just read on stderr (even when progress output is off)."""
+    lines = build_warnings(marts_record(marts_dir, hashes))
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    for line in lines:
+        console.print(f"[bold yellow]warning:[/] {escape(line)}")
+    return lines
 
 
 def read_marts_record(run_dir: Path) -> dict:

@@ -28,7 +28,7 @@ def progress_bar(enabled: bool) -> Iterator[Progress | LineProgress | _Silent]:
         yield _Silent()
         return
     with make_progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),  # labels name models and files: plain text
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),

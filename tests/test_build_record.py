@@ -101,3 +101,104 @@ def test_mixed_settings_are_listed_per_mart(tmp_path):
     text = "\n".join(provenance_lines(marts_record(tmp_path, hashes)))
     assert "- mart_a: no `--vars`" in text
     assert "- mart_b: built with `--vars` surgery_early_window_days=90" in text
+
+
+def _warehouse(path: Path, files: list[tuple[str, str, int]]) -> Path:
+    """A warehouse whose raw.loads lists `files` as (table, file sha256, rows loaded)."""
+    import duckdb
+
+    from ingest.loading.warehouse import LOADS_DDL
+
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema raw")
+        con.execute(LOADS_DDL)
+        for table, digest, rows in files:
+            con.execute(
+                "insert into raw.loads values (1, now()::timestamp, ?, ?, ?, ?, ?, 0)",
+                [f"/data/{table}.csv", table, digest, rows, rows],
+            )
+    return path
+
+
+def test_the_record_names_the_build_and_the_raw_data_it_read(tmp_path):
+    from ingest.build_record import raw_fingerprint
+
+    one = _warehouse(tmp_path / "one.duckdb", [("patients", "aa", 10), ("diagnoses", "bb", 50)])
+    same = _warehouse(tmp_path / "same.duckdb", [("diagnoses", "bb", 50), ("patients", "aa", 10)])
+    other = _warehouse(tmp_path / "other.duckdb", [("patients", "cc", 10), ("diagnoses", "bb", 50)])
+    assert raw_fingerprint(one) == raw_fingerprint(same) != raw_fingerprint(other)
+    assert raw_fingerprint(tmp_path / "missing.duckdb") is None
+
+    marts = _marts(tmp_path / "marts", ["mart_a", "mart_b"])
+    write_build_record(tmp_path / "marts", marts, ["mart_a", "mart_b"], {}, warehouse=one)
+    first = read_build_record(tmp_path / "marts")
+    assert first["mart_a"]["raw_fingerprint"] == raw_fingerprint(one)
+    assert first["mart_a"]["build_id"] == first["mart_b"]["build_id"]
+    write_build_record(tmp_path / "marts", marts, ["mart_b"], {}, warehouse=one)
+    assert read_build_record(tmp_path / "marts")["mart_b"]["build_id"] != first["mart_a"]["build_id"]
+
+
+def test_marts_from_builds_of_different_raw_data_are_warned_about(tmp_path, capsys):
+    from models_py.marts import build_warnings, warn_about_builds
+
+    folder = tmp_path / "marts"
+    marts = _marts(folder, ["mart_a", "mart_b", "mart_c"])
+    hashes = {name: sha256_of(path) for name, path in marts.items()}
+    one = _warehouse(tmp_path / "one.duckdb", [("patients", "aa", 10)])
+    other = _warehouse(tmp_path / "other.duckdb", [("patients", "cc", 12)])
+
+    write_build_record(folder, marts, list(marts), {}, warehouse=one)
+    assert build_warnings(marts_record(folder, hashes)) == []  # one build: nothing to say
+    # a selective build of the same data: another build id, same raw data, still consistent
+    write_build_record(folder, marts, ["mart_c"], {}, warehouse=one)
+    assert build_warnings(marts_record(folder, hashes)) == []
+
+    # a selective build on another warehouse rewrites mart_c into the same folder
+    write_build_record(folder, marts, ["mart_c"], {}, warehouse=other)
+    record = marts_record(folder, hashes)
+    (line,) = build_warnings(record)
+    assert "2 different raw datasets (mart_a, mart_b; mart_c)" in line
+    assert "different raw datasets" in "\n".join(provenance_lines(record))
+    assert warn_about_builds(folder, hashes) == [line]
+    assert "warning:" in capsys.readouterr().err
+
+
+def test_marts_the_record_does_not_describe_are_named_on_the_console(tmp_path, capsys):
+    from models_py.marts import build_warnings, warn_about_builds
+
+    marts = _marts(tmp_path, ["mart_a", "mart_b"])
+    hashes = {name: sha256_of(path) for name, path in marts.items()}
+    (line,) = build_warnings(marts_record(tmp_path, hashes))
+    assert f"no {RECORD_NAME}" in line  # no record at all
+
+    write_build_record(tmp_path, marts, list(marts), {})
+    marts["mart_b"].write_bytes(b"copied from another build")
+    hashes["mart_b"] = sha256_of(marts["mart_b"])
+    warn_about_builds(tmp_path, hashes)
+    err = capsys.readouterr().err
+    assert "mart_b" in err and "mart_a" not in err and "rebuild" in err
+
+
+def test_records_written_before_build_ids_still_read(tmp_path):
+    from models_py.marts import build_warnings
+
+    marts = _marts(tmp_path, ["mart_a", "mart_b"])
+    hashes = {name: sha256_of(path) for name, path in marts.items()}
+    write_build_record(tmp_path, marts, list(marts), {})
+    record = json.loads((tmp_path / RECORD_NAME).read_text())
+    for entry in record["marts"].values():  # an older lumbar wrote neither key
+        del entry["build_id"], entry["raw_fingerprint"]
+    (tmp_path / RECORD_NAME).write_text(json.dumps(record))
+    assert build_warnings(marts_record(tmp_path, hashes)) == []
+    assert "unknown" not in "\n".join(provenance_lines(marts_record(tmp_path, hashes)))
+
+
+def test_marts_built_with_different_vars_are_warned_about(tmp_path):
+    from models_py.marts import build_warnings
+
+    marts = _marts(tmp_path, ["mart_a", "mart_b"])
+    hashes = {name: sha256_of(path) for name, path in marts.items()}
+    write_build_record(tmp_path, marts, list(marts), {})
+    write_build_record(tmp_path, marts, ["mart_b"], {"surgery_early_window_days": 90})
+    (line,) = build_warnings(marts_record(tmp_path, hashes))
+    assert "2 different sets of windows" in line and "mart_a; mart_b" in line

@@ -103,6 +103,7 @@ def test_same_seed_same_predictions(data, tmp_path):
 
 
 def test_missing_dicom_is_a_one_line_user_error(data, tmp_path):
+    (tmp_path / "empty").mkdir()  # a folder without the files (a missing --images-root is its own error)
     with pytest.raises(UserInputError, match=r"^image IMG\d+: DICOM file .*\.dcm not found"):
         train_injection(data / "marts", tmp_path, images_root=tmp_path / "empty", progress=False, config=FAST)
     result = CliRunner().invoke(

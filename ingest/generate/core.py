@@ -99,12 +99,12 @@ def generate(
     ldh_enrichment multiplies the LDH/LSS group's share of the population (1.0 = the LIRE calibration);
     demos use it to get enough surgery cases from few patients. The card records it.
     """
-    out = _check(n_patients, seed, out)
     max_enrichment = 1 / C.LDH_PREVALENCE
     if not 1.0 <= ldh_enrichment <= max_enrichment:
         raise LumbarError(
             f"--ldh-enrichment must be between 1 and {max_enrichment:.1f}, got {ldh_enrichment}"
         )
+    out = _check(n_patients, seed, out)  # last: it creates the output folders
     bar = (
         Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), transient=True)
         if progress

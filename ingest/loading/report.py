@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Group, RenderableType
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -66,9 +67,9 @@ class LoadReport:
 
     def counts_table(self) -> Table:
         title = (
-            f"load {self.load_id} into {self.warehouse}"
+            f"load {self.load_id} into {escape(str(self.warehouse))}"
             if self.load_id
-            else f"nothing new for {self.warehouse}"
+            else f"nothing new for {escape(str(self.warehouse))}"
         )
         table = Table(title=title)
         for name, justify in [("table", "left"), ("file", "left"), ("read", "right")]:
@@ -78,12 +79,12 @@ class LoadReport:
         table.add_column("note")
         for s in self.sources:
             if s.skipped:
-                table.add_row(s.table, Path(s.source_file).name, "", "", "", "skipped: already loaded")
+                table.add_row(s.table, Text(Path(s.source_file).name), "", "", "", "skipped: already loaded")
             else:
                 note = "" if s.rows_read else "no rows"
                 table.add_row(
                     s.table,
-                    Path(s.source_file).name,
+                    Text(Path(s.source_file).name),  # a file name is text, not rich markup
                     suppress(s.rows_read),
                     # read = loaded + rejected: a few rejects must not be found by subtraction
                     suppress_subset(s.rows_read, s.rows_loaded),
@@ -107,7 +108,7 @@ class LoadReport:
             cells = suppress_parts(sum(reasons.values()), reasons)
             masked_any = masked_any or MASK in cells.values()
             for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1]):
-                table.add_row(name, reason, cells[reason] if len(reasons) > 1 else suppress(n))
+                table.add_row(name, Text(reason), cells[reason] if len(reasons) > 1 else suppress(n))
         if masked_any:
             table.caption = mask_note()
         return table

@@ -41,6 +41,7 @@ import pandas as pd
 import sklearn
 import torch
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from scipy import stats
 from sklearn.linear_model import LogisticRegression
@@ -59,6 +60,7 @@ from models_py.marts import (
     read_mart,
     read_marts_record,
     sha256_of,
+    warn_about_builds,
     write_report,
 )
 from models_py.models.image_cnn import ImageCNNClassifier, saliency_map
@@ -111,6 +113,7 @@ def load_cohort(marts_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, 
     features = read_mart(marts_dir, FEATURES_MART, FEATURE_COLUMNS)
     files = read_mart(marts_dir, IMAGES_MART, IMAGE_COLUMNS)
     hashes = {name: sha256_of(mart_path(marts_dir, name)) for name in (FEATURES_MART, IMAGES_MART)}
+    warn_about_builds(marts_dir, hashes)
     bad = sorted(set(features["split"].astype(str)) - {"train", "test"})
     if bad:
         raise UserInputError(f"{FEATURES_MART}.split has value(s) {bad}; expected only 'train' and 'test'")
@@ -218,11 +221,16 @@ def _prediction_frame(rows: pd.DataFrame, scores: np.ndarray, model: str, split:
     )
 
 
+def _truth_path(truth_dir: Path) -> Path:
+    path = Path(truth_dir) / "injection.parquet"
+    if not path.is_file():
+        raise UserInputError(f"no {path}; pass the generator's truth/ folder or leave out --truth")
+    return path
+
+
 def _truth_check(truth_dir: Path, test: pd.DataFrame, cnn_score: np.ndarray) -> dict[str, float]:
     """Synthetic data only: how the CNN's test scores track the planted lesion size and outcome model."""
-    path = Path(truth_dir) / "injection.parquet"
-    if not path.exists():
-        raise UserInputError(f"no {path}; pass the generator's truth/ folder or leave out --truth")
+    path = _truth_path(truth_dir)
     truth = pd.read_parquet(path, columns=["image_id", "lesion_size", "p_good_outcome"]).set_index("image_id")
     planted = truth.reindex(test["image_id"].to_numpy())
     known = planted["lesion_size"].notna().to_numpy()
@@ -345,6 +353,8 @@ def train_injection(
         seed=seed, epochs=epochs, n_bootstrap=n_bootstrap, device=device, threads=threads
     )
     _check_config(cfg)
+    if truth_dir is not None:
+        _truth_path(truth_dir)  # before hours of CNN training, not after them
     console = Console(stderr=True, quiet=not progress)
     features, files, hashes = load_cohort(Path(marts_dir))
     features, n_no_pixels = split_by_pixel_data(features, files)
@@ -473,7 +483,7 @@ def train_injection(
     rp.write_json(run_dir / "config.json", summary)
     marts = read_marts_record(run_dir)
     write_report(run_dir, _report(summary, results, marts))
-    console.print(f"run folder: {run_dir}")
+    console.print(f"run folder: {escape(str(run_dir))}")
     return rp.finish_run(run_dir)
 
 
@@ -642,7 +652,7 @@ def summary_table(run_dir: Path) -> Table:
         ) from None
     test = summary["evaluation"]["test_sets"]["test"]
     table = Table(
-        title=f"{_title(read_marts_record(run_dir)).removeprefix('# ')}: test N = {ev.mask_count(test['n'])}, "
+        title=f"{escape(_title(read_marts_record(run_dir)).removeprefix('# '))}: test N = {ev.mask_count(test['n'])}, "
         f"good outcome = {suppress_subset(test['n'], test['n_positive'])}"
     )
     for col in ("Model", "AUC", "95 % CI", "AUPRC", "Balanced accuracy", "Brier"):

@@ -29,6 +29,7 @@ import pandas as pd
 import shap
 import sklearn
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ingest.cell_suppression import Flow, column_hidden
@@ -41,10 +42,12 @@ from models_py.explain.table1 import table1
 from models_py.featurize.impute import IMPUTE_TARGETS, KNNCategoryImputer
 from models_py.featurize.profile import DATATYPES, PROFILE_COLUMNS, ProfileEncoder
 from models_py.marts import (
+    check_marts_dir,
     mart_path,
     marts_record,
     read_mart,
     sha256_of,
+    warn_about_builds,
     write_report,
 )
 from models_py.models.trees import GRIDS, tune_best_tree
@@ -97,11 +100,7 @@ def _names(value, allowed: Sequence[str], what: str) -> list[str]:
 
 def load_profile(marts_dir: Path) -> tuple[pd.DataFrame, dict[str, str]]:
     """The medication mart's rows with a report, checked; plus its sha256."""
-    marts_dir = Path(marts_dir)
-    if not marts_dir.is_dir():
-        raise UserInputError(
-            f"marts folder {marts_dir} does not exist; build the marts first or pass --marts-dir DIR"
-        )
+    marts_dir = check_marts_dir(marts_dir)
     profile = read_mart(marts_dir, MART, MART_COLUMNS)
     bad = sorted(set(profile["outcome"].astype(str)) - set(CLASSES))
     if bad:
@@ -114,7 +113,9 @@ def load_profile(marts_dir: Path) -> tuple[pd.DataFrame, dict[str, str]]:
         raise UserInputError(
             f"{MART} in {marts_dir} has no patient with an index MRI report; check the cohort"
         )
-    return profile, {MART: sha256_of(mart_path(marts_dir, MART))}
+    hashes = {MART: sha256_of(mart_path(marts_dir, MART))}
+    warn_about_builds(marts_dir, hashes)
+    return profile, hashes
 
 
 def prepare_features(profile: pd.DataFrame) -> tuple[pd.DataFrame, KNNCategoryImputer, ProfileEncoder]:
@@ -251,7 +252,7 @@ def train_medication(
     }
     rp.write_json(run_dir / "config.json", config)
     write_report(run_dir, _report_markdown(config, tables, profile))
-    console.print(f"run folder: {run_dir}")
+    console.print(f"run folder: {escape(str(run_dir))}")
     return rp.finish_run(run_dir)
 
 
@@ -535,7 +536,7 @@ def summary_table(run_dir: Path) -> Table:
     rp.require_finished(run_dir, STUDY)
     metrics = pd.read_parquet(Path(run_dir) / "metrics.parquet")
     best = best_datatype_per_outcome(metrics)
-    table = Table(title=f"medication: best predictor set per outcome ({Path(run_dir).name})")
+    table = Table(title=f"medication: best predictor set per outcome ({escape(Path(run_dir).name)})")
     for column in ("outcome", "predictor set", "balanced accuracy", "AUC", "F1"):
         table.add_column(column)
     for outcome, datatype in best.items():

@@ -55,6 +55,7 @@ import numpy as np
 import pandas as pd
 import sklearn
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from scipy import stats
 from sklearn.impute import KNNImputer
@@ -75,6 +76,7 @@ from models_py.marts import (
     marts_record,
     read_mart,
     sha256_of,
+    warn_about_builds,
     write_report,
 )
 from models_py.models.robust_kmeans import MIN_STABILITY, N_NEIGHBORS, KChoice, choose_k
@@ -145,6 +147,7 @@ def load_features(marts_dir: Path) -> Participants:
     """Eligible participants of the mart (module docstring), the exclusions by reason, and its sha256."""
     frame = read_mart(Path(marts_dir), MART, MART_COLUMNS)
     digest = sha256_of(mart_path(Path(marts_dir), MART))
+    warn_about_builds(Path(marts_dir), {MART: digest})
     levels_read = frame[[f"dd_{lv}" for lv in LEVELS]].notna().to_numpy() & (
         frame[[f"ft_{lv}" for lv in LEVELS]].notna().to_numpy()
     )
@@ -305,6 +308,8 @@ def train_stratification(
     """
     started = time.perf_counter()
     cfg = config or StratConfig(seed=seed)
+    if truth_dir is not None:
+        _truth_path(truth_dir)  # before the clustering, not after it
     console = Console(stderr=True, quiet=not progress)
     people = load_features(marts_dir)
     frame, digest = people.frame, people.sha256
@@ -386,14 +391,19 @@ def train_stratification(
     }
     rp.write_json(run_dir / "config.json", summary)
     write_report(run_dir, _report(summary, k_table, profiles, curves))
-    console.print(f"run folder: {run_dir}")
+    console.print(f"run folder: {escape(str(run_dir))}")
     return rp.finish_run(run_dir)
 
 
-def _truth_ari(truth_dir: Path, patient_ids: pd.Series, labels: np.ndarray) -> float:
-    path = truth_dir / "stratification.parquet"
-    if not path.exists():
+def _truth_path(truth_dir: Path) -> Path:
+    path = Path(truth_dir) / "stratification.parquet"
+    if not path.is_file():
         raise UserInputError(f"no {path}; pass the generator's truth/ folder or leave out --truth")
+    return path
+
+
+def _truth_ari(truth_dir: Path, patient_ids: pd.Series, labels: np.ndarray) -> float:
+    path = _truth_path(truth_dir)
     truth = pd.read_parquet(path, columns=["patient_id", "subgroup"]).set_index("patient_id")["subgroup"]
     planted = truth.reindex(patient_ids.to_numpy())
     known = planted.notna().to_numpy()

@@ -37,6 +37,7 @@ import pandas as pd
 import sklearn
 import torch
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from sklearn.pipeline import FeatureUnion, Pipeline
 
@@ -428,7 +429,7 @@ def train_surgery(
         name: {"n": len(idx), "n_positive": int(patients["label"].iloc[idx].sum())}
         for name, idx in split.tests.items()
     }
-    described = ", ".join(f"{k} ({ev.mask_count(v['n'])})" for k, v in test_sets.items())
+    described = ", ".join(f"{escape(k)} ({ev.mask_count(v['n'])})" for k, v in test_sets.items())
     console.print(
         f"[bold]surgery[/] task={task} protocol={protocol}: "
         f"{ev.mask_count(len(train))} training patients; test sets {described}"
@@ -512,7 +513,7 @@ def train_surgery(
     }
     rp.write_json(run_dir / "config.json", config)
     write_report(run_dir, _report_markdown(config, results, fitted, test_sets))
-    console.print(f"run folder: {run_dir}")
+    console.print(f"run folder: {escape(str(run_dir))}")
     return rp.finish_run(run_dir)
 
 
@@ -641,7 +642,7 @@ def summary_table(run_dir: Path) -> Table:
                 winner = rp.significant_winner(comparisons, name, metric, "mdl", "lasso")
                 star = rp.SIGNIFICANT if winner == model else ""
                 cells.append(f"{mean:.3f} ± {sd:.3f}{star}")
-            lead = [name, prevalence, ev.mask_count(counts["n"])] if i == 0 else ["", "", ""]
+            lead = [escape(name), prevalence, ev.mask_count(counts["n"])] if i == 0 else ["", "", ""]
             table.add_row(*lead, rp.label(model), *cells)
     table.caption = (
         f"Mean ± SD over bootstrap resamples. {rp.SIGNIFICANT} the better of MDL and Benchmark, Welch t-test "
