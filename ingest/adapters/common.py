@@ -25,14 +25,13 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ingest.contract import TABLES
 from ingest.errors import LumbarError
-from ingest.loading.encoding import decode_head, fallback_encoding, latin1_warning, open_bytes
+from ingest.loading.encoding import decode_head, fallback_encoding, latin1_warning, read_head
 from ingest.loading.sources import Reject, SourceTable
 
 ROW = "__row"  # 1-based source row number, carried through every mapping query
 REJECT = "__reject"  # reject reason; null when the row maps
 
 _SUFFIXES = (".csv", ".csv.gz", ".tsv", ".parquet")
-_HEADER_PEEK_BYTES = 1024 * 1024
 
 
 @dataclass
@@ -85,13 +84,7 @@ def find_tables(folder: Path, names: Iterable[str]) -> dict[str, Path]:
 
 def csv_dialect(path: Path) -> tuple[list[str], str, bool]:
     """Header names, delimiter and whether quoting is on, from the file's first line."""
-    try:
-        with open_bytes(path) as handle:
-            head = handle.read(_HEADER_PEEK_BYTES)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise LumbarError(
-            f"{path}: cannot read the file ({type(exc).__name__}); it may be truncated, re-export it"
-        ) from None
+    head = read_head(path)
     # a line ends at \n, \r\n or a lone \r (old Mac exports), as Python's universal newlines would split it
     first = re.split(r"\r\n|\r|\n", decode_head(head), maxsplit=1)[0]
     if not first.strip():

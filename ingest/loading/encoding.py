@@ -29,6 +29,20 @@ def open_bytes(path: Path) -> io.BufferedIOBase:
     return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")  # type: ignore[return-value]
 
 
+HEADER_PEEK_BYTES = 1024 * 1024
+
+
+def read_head(path: Path) -> bytes:
+    """The first bytes of a (possibly gzipped) file, enough for its header; LumbarError if unreadable."""
+    try:
+        with open_bytes(path) as handle:
+            return handle.read(HEADER_PEEK_BYTES)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise LumbarError(
+            f"{path}: cannot read the file ({type(exc).__name__}); it may be truncated, re-export it"
+        ) from None
+
+
 def latin1_warning(path: Path | str) -> str:
     return f"{path}: not valid UTF-8; read as Latin-1 (check accented text)"
 

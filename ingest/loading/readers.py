@@ -16,7 +16,6 @@ import codecs
 import csv
 import io
 import re
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +26,7 @@ import pyarrow.parquet as pq
 
 from ingest.contract import TABLES
 from ingest.errors import LumbarError
-from ingest.loading.encoding import decode_head, fallback_encoding, latin1_warning, open_bytes
+from ingest.loading.encoding import decode_head, fallback_encoding, latin1_warning, read_head
 from ingest.loading.sources import SourceTable
 
 # Files in the input folder that are not raw tables and are expected there.
@@ -35,7 +34,6 @@ SILENTLY_IGNORED = {"generator_card.json", "readme.md", "readme.txt"}
 SUFFIXES = {".csv": "csv", ".csv.gz": "csv", ".parquet": "parquet"}
 # A radiology report can be long; DuckDB's default 2 MB line limit is not enough.
 MAX_LINE_BYTES = 64 * 1024 * 1024
-_HEADER_PEEK_BYTES = 1024 * 1024
 _OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
 _BINARY = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # control characters other than tab and line ends
 
@@ -147,13 +145,7 @@ def match_columns(header: list[str], table: str, where: str) -> tuple[dict[str, 
 
 def read_csv_header(path: Path) -> list[str]:
     """The header row, decoded as UTF-8 (BOM allowed) or Latin-1; LumbarError if unusable."""
-    try:
-        with open_bytes(path) as fh:
-            head = fh.read(_HEADER_PEEK_BYTES)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise LumbarError(
-            f"{path}: cannot read the file ({type(exc).__name__}); it may be truncated, re-export it"
-        ) from None
+    head = read_head(path)
     if not head.strip():
         raise LumbarError(f"{path}: file is empty (no header row); export the table with its header")
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):

@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from ingest.contract import TABLES
 from ingest.errors import LumbarError
+from ingest.warehouse_lock import busy_error
 
 # DuckDB types for the contract's Arrow types
 _SQL_TYPES = {pa.string(): "VARCHAR", pa.date32(): "DATE", pa.float64(): "DOUBLE"}
@@ -210,9 +211,7 @@ def _check_duckdb_header(warehouse: Path) -> None:
 def open_error(warehouse: Path, exc: duckdb.IOException) -> LumbarError:
     msg = str(exc)
     if "lock" in msg.lower():
-        return LumbarError(
-            f"warehouse {warehouse} is busy: another lumbar process is writing to it; retry when it finishes"
-        )
+        return busy_error(warehouse)
     if "not a valid DuckDB database" in msg:
         return LumbarError(f"warehouse {warehouse} exists but is not a DuckDB file; choose another path")
     return LumbarError(
