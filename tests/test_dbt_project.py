@@ -72,6 +72,19 @@ def test_ldh_lss_seed_lists_the_shared_vocabulary() -> None:
     with (PROJECT / "seeds/reference/ref_ldh_lss_dx_codes.csv").open() as handle:
         codes = {row["code_display"] for row in csv.DictReader(handle)}
     assert {"722.10", "724.02", "M51.16", "M48.06", "M48.061", "M48.062"} <= codes
+    # GEM counterparts of the ICD-9-CM stenosis codes (721.42, 724.00, 724.09)
+    assert {"M47.16", "M48.00", "M48.08"} <= codes
+    # lumbar only: no cervical disc code (722.0, ICD-10-CM M50.*)
+    assert "722.0" not in codes
+    assert not [c for c in codes if c.startswith("M50")]
+
+
+def test_decompression_seed_is_lumbar_only() -> None:
+    with (PROJECT / "seeds/reference/ref_decompression_px_codes.csv").open() as handle:
+        codes = {row["code"] for row in csv.DictReader(handle)}
+    assert {"63030", "63047", "63056", "63044"} <= codes
+    # cervical / thoracic primaries, and add-ons whose descriptor also covers cervical or thoracic levels
+    assert not codes & {"63045", "63046", "63035", "63048", "63057"}
 
 
 def test_gem_seed_is_what_the_script_regenerates() -> None:

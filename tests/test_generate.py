@@ -22,30 +22,18 @@ from ingest.generate import generate
 
 N = 20_000
 SCALE = 250_000 / N
-LDH_ICD9 = {"72210", "7220", "7222", "72273", "72400", "72402", "72403", "72409", "72142"}
-LDH_ICD10 = {"M5106", "M5116", "M5117", "M5126", "M5127", "M4806", "M48061", "M48062", "M4807"}
-DECOMPRESSION = {
-    "63005",
-    "63012",
-    "63017",
-    "63030",
-    "63035",
-    "63042",
-    "63044",
-    "63045",
-    "63046",
-    "63047",
-    "63048",
-    "63056",
-    "63057",
-    "0309",
-    "8050",
-    "8051",
-    "0SB20ZZ",
-    "0SB40ZZ",
-    "01NB0ZZ",
-    "00NY0ZZ",
-}
+SEEDS = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds" / "reference"
+
+
+def seed_codes(name: str, system: str | None = None) -> set[str]:
+    """Codes of a dbt code-list seed: the checks recompute cohorts with the warehouse's own definitions."""
+    seed = pd.read_csv(SEEDS / f"{name}.csv", dtype=str)
+    return set(seed.code if system is None else seed.code[seed.code_system == system])
+
+
+LDH_ICD9 = seed_codes("ref_ldh_lss_dx_codes", "ICD9CM")
+LDH_ICD10 = seed_codes("ref_ldh_lss_dx_codes", "ICD10CM")
+DECOMPRESSION = seed_codes("ref_decompression_px_codes")
 
 
 @pytest.fixture(scope="module")

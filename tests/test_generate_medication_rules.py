@@ -17,9 +17,10 @@ import yaml
 
 from ingest.generate import config as C
 from ingest.generate.arrays import EPOCH, day
-from ingest.generate.cohorts import MED_EXCLUSION_DX, MED_EXCLUSION_PX
+from ingest.generate.cohorts import MED_EXCLUSION_DX, MED_EXCLUSION_PX_GROUPS
 from ingest.generate.population import birth_day_for_age, completed_years
 from ingest.generate.vocab_dx import PLANTED, dx_vocab
+from ingest.generate.vocab_px import PLANTED as PX_PLANTED
 from ingest.paths import DBT_PROJECT_DIR
 
 SEEDS = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds" / "medication"
@@ -78,8 +79,25 @@ def test_generated_red_flags_are_seed_exclusions(group: str) -> None:
     assert {exclusions[c] for c in codes} == {group.removeprefix("excl_")}
 
 
-def test_generated_prior_procedures_are_seed_exclusions() -> None:
-    assert {(c, "CPT") for c in MED_EXCLUSION_PX} <= set(seed_codes("med_exclusion_codes"))
+def warehouse_prior_procedures() -> set[tuple[str, str]]:
+    """Prior spinal surgery and paraspinal injection as int_medication_coded_events builds them."""
+    decompression = Path(SEEDS.parent / "reference" / "ref_decompression_px_codes.csv")
+    with open(decompression, newline="") as f:
+        surgery = {(r["code"], r["code_system"]) for r in csv.DictReader(f)}
+    procedures = {
+        key
+        for key, group in seed_codes("med_exclusion_codes").items()
+        if group in ("prior_spinal_surgery", "paraspinal_injection")
+    }
+    return surgery | procedures
+
+
+@pytest.mark.parametrize("group", list(PX_PLANTED))
+def test_generated_prior_procedures_are_the_warehouse_exclusions(group: str) -> None:
+    # the generator's truth excludes exactly the planted groups the warehouse's code lists exclude
+    codes = {(c.replace(".", "").upper(), s) for c, s, _ in PX_PLANTED[group]}
+    excluded = codes & warehouse_prior_procedures()
+    assert excluded == (codes if group in MED_EXCLUSION_PX_GROUPS else set()), group
 
 
 def _reference_age(birth: date, on: date) -> int:

@@ -197,8 +197,9 @@ def build_card(**k: Any) -> dict:
             "medication": {
                 "definition": (
                     "index = first lumbar MRI; a low-back-pain code in days -365..0; no exclusion diagnosis "
-                    "(fracture, cancer, spinal infection, trauma, stroke) or procedure (22612, 63047, 62323, "
-                    "64483, 64493, 20552) before index; outcome = most potent class ordered in days 0..365"
+                    "(fracture, cancer, spinal infection, trauma, stroke) or procedure (decompression, fusion, "
+                    "epidural, facet or trigger point injection) before index; outcome = most potent class "
+                    "ordered in days 0..365"
                 ),
                 "n": int(med_cohort.sum()),
                 "class_mix": expected["medication_none_share"]

@@ -15,7 +15,21 @@ from .vocab_dx import dx_vocab
 from .vocab_px import px_vocab
 
 MED_EXCLUSION_DX = ("excl_fracture", "excl_cancer", "excl_infection", "excl_trauma", "excl_stroke")
-MED_EXCLUSION_PX = ("22612", "63047", "62323", "64483", "64493", "20552")
+# planted procedure groups that are prior spinal surgery or paraspinal injection to the warehouse
+# (med_exclusion_codes + ref_decompression_px_codes): every decompression, fusion and spinal injection code
+MED_EXCLUSION_PX_GROUPS = (
+    "decompression_cpt",
+    "decompression_addon",
+    "decompression_icd9pcs",
+    "decompression_icd10pcs",
+    "fusion",
+    "tfesi",
+    "tfesi_addon",
+    "interlaminar_esi_pre2017",
+    "interlaminar_esi",
+    "facet_injection",
+    "trigger_point",
+)
 
 
 def _in_group(concept: np.ndarray, group: str) -> np.ndarray:
@@ -54,8 +68,8 @@ def med_cohort(
     for group in MED_EXCLUSION_DX:
         excluded |= any_before(dx, group, med_day)
     p, d, code = px
-    codes = px_vocab().codes
-    excl_idx = np.array([i for i, (c, _) in enumerate(codes) if c in MED_EXCLUSION_PX])
+    groups = px_vocab().groups
+    excl_idx = np.concatenate([groups[g][0] for g in MED_EXCLUSION_PX_GROUPS])
     sel = np.isin(code, excl_idx) & (med_day[p] >= 0) & (d < med_day[p])
     excluded |= np.bincount(p[sel], minlength=len(med_day)) > 0
     return (med_day >= 0) & adult & has_lbp & ~excluded

@@ -250,7 +250,7 @@ def procedures(
     # medication-study exclusions: prior spinal surgery or paraspinal injection before the reference day
     excl = np.flatnonzero(pop.lbp & (rng.random(n) < 0.05))
     p, d = _rows_in(rng, pop, excl, np.ones(len(excl), np.int64), -365, -1, ref_day[excl])
-    # the shared vocabulary's exclusion codes: 22612, 63047, 62323, 64483, 64493, 20552
+    # one code of each exclusion kind (cohorts.MED_EXCLUSION_PX_GROUPS): 22612, 63047, 62323, 64483, 64493, 20552
     codes = np.array(
         [
             g[name][0][0]

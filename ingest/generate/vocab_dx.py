@@ -21,20 +21,22 @@ from .background_codes import PAIRS_TSV
 Concept = tuple[str, str, str, str, float]
 
 PLANTED: dict[str, list[Concept]] = {
-    # LDH/LSS (Martin et al. 2005 / Deyo herniated-disc and stenosis groups): see docs/codes
+    # LDH/LSS (Martin et al. 2005 / Deyo herniated-disc and stenosis groups; lumbar only, so no cervical
+    # 722.0): seed ref_ldh_lss_dx_codes. The ICD-10-CM variant is the code's GEM counterpart where the
+    # seed has one (724.00 -> M48.00, 724.09 -> M48.08, 721.42 -> M47.16)
     "ldh_lss": [
         ("722.10", "M51.26", "M51.26", "", 0.24),
         ("722.10", "M51.27", "M51.27", "", 0.04),
         ("722.10", "M51.16", "M51.16", "", 0.10),
         ("722.10", "M51.17", "M51.17", "", 0.04),
-        ("722.2", "M51.26", "M51.26", "", 0.03),
-        ("722.0", "M51.26", "M51.26", "", 0.01),
+        ("722.2", "M51.26", "M51.26", "", 0.04),
         ("722.73", "M51.06", "M51.06", "", 0.03),
         ("724.02", "M48.06", "M48.061", "", 0.30),
-        ("724.00", "M48.06", "M48.061", "", 0.04),
+        ("724.00", "M48.00", "M48.00", "", 0.04),
         ("724.03", "M48.06", "M48.062", "", 0.10),
-        ("724.09", "M48.07", "M48.07", "", 0.05),
-        ("721.42", "M48.06", "M48.062", "", 0.02),
+        ("724.09", "M48.08", "M48.08", "", 0.03),
+        ("724.02", "M48.07", "M48.07", "", 0.02),
+        ("721.42", "M47.16", "M47.16", "", 0.02),
     ],
     "lbp": [
         ("724.2", "M54.5", "M54.5", "279039007", 0.45),

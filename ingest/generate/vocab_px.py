@@ -14,20 +14,17 @@ SYSTEMS = ("CPT", "HCPCS", "ICD9PCS", "ICD10PCS")
 
 # group -> [(code, system, weight)]
 PLANTED: dict[str, list[tuple[str, str, float]]] = {
+    # lumbar decompression, the codes of seed ref_decompression_px_codes (the planted outcome): a lumbar primary
+    # code; add-ons that also cover other regions (63048, 63035) only ever come with a primary
     "decompression_cpt": [
-        ("63047", "CPT", 0.42),
-        ("63030", "CPT", 0.22),
+        ("63047", "CPT", 0.50),
+        ("63030", "CPT", 0.26),
         ("63042", "CPT", 0.04),
         ("63005", "CPT", 0.06),
         ("63012", "CPT", 0.03),
         ("63017", "CPT", 0.02),
-        ("63056", "CPT", 0.04),
-        ("63045", "CPT", 0.02),
-        ("63046", "CPT", 0.02),
+        ("63056", "CPT", 0.06),
         ("63044", "CPT", 0.03),
-        ("63057", "CPT", 0.02),
-        ("63035", "CPT", 0.04),
-        ("63048", "CPT", 0.04),
     ],
     "decompression_addon": [("63048", "CPT", 0.7), ("63035", "CPT", 0.2), ("63044", "CPT", 0.1)],
     "decompression_icd9pcs": [

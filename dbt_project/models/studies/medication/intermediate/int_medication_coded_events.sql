@@ -1,7 +1,10 @@
 {#
   Diagnosis and procedure records that belong to a medication-study code list, one row per record and list
-  membership: low back pain (med_lbp_dx_codes), exclusions (med_exclusion_codes: diagnoses and procedures) and
-  chart diagnosis groups (med_chart_dx_groups; a code in several groups gives several rows).
+  membership: low back pain (med_lbp_dx_codes), exclusions (med_exclusion_codes: diagnoses and procedures, plus
+  every lumbar decompression code of ref_decompression_px_codes as prior_spinal_surgery, so the surgery study's
+  reviewed list is reused rather than copied) and chart diagnosis groups (med_chart_dx_groups; a code in several
+  groups gives several rows). The test assert_medication_exclusions_do_not_copy_decompression keeps the two
+  surgery lists disjoint, so a procedure matches prior_spinal_surgery once.
 #}
 with
 
@@ -22,6 +25,8 @@ code_lists as (
     select code, code_system, {{ adapter.quote('group') }} as code_group, 'low_back_pain' as code_list from {{ ref('med_lbp_dx_codes') }}
     union all
     select code, code_system, {{ adapter.quote('group') }} as code_group, 'exclusion' as code_list from {{ ref('med_exclusion_codes') }}
+    union all
+    select code, code_system, 'prior_spinal_surgery' as code_group, 'exclusion' as code_list from {{ ref('ref_decompression_px_codes') }}
     union all
     select code, code_system, {{ adapter.quote('group') }} as code_group, 'chart_dx' as code_list from {{ ref('med_chart_dx_groups') }}
 
