@@ -482,6 +482,10 @@ def test_windows_are_vars(built: BuildResult, tmp_path: Path) -> None:
             {"injection_followup_min_days": 70},
             "injection_followup_min_days <= injection_followup_target_days",
         ),
+        (
+            {"injection_min_symptom_days": 400},
+            "injection_min_symptom_days (400) is longer than injection_indication_lookback_days (365)",
+        ),
         ({"index_modalities": []}, "index_modalities must be a non-empty list"),
         ({"dq_max_age_years": 0}, "dq_max_age_years must be a whole number from 1"),
     ],

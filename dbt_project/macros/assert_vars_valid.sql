@@ -83,6 +83,12 @@
         {%- do problems.append('the injection follow-up needs injection_followup_min_days <= injection_followup_target_days <= injection_followup_max_days (got ' ~ low ~ ', ' ~ target ~ ', ' ~ high ~ ')') -%}
     {%- endif -%}
 
+    {%- set chronic = var('injection_min_symptom_days', none) -%}
+    {%- set lookback = var('injection_indication_lookback_days', none) -%}
+    {%- if _is_number(chronic) and _is_number(lookback) and chronic > lookback -%}
+        {%- do problems.append('injection_min_symptom_days (' ~ chronic ~ ') is longer than injection_indication_lookback_days (' ~ lookback ~ '): no code can be both') -%}
+    {%- endif -%}
+
     {%- for name in ['index_body_regions', 'index_modalities', 'stratification_levels', 'injection_tfesi_cpt_codes'] -%}
         {%- set value = var(name, none) -%}
         {%- if value is not none and (value is string or value is not iterable or value | length == 0) -%}

@@ -1,7 +1,8 @@
 {#
   TFESI for lumbosacral radicular pain due to disc herniation or stenosis (seeds/002_a07b86033410fed6.txt):
   the patient's first TFESI (injection_tfesi_cpt_codes) that has a baseline NRS, with an LDH/LSS code (ref_ldh_lss_dx_codes) in the
-  injection_indication_lookback_days up to and including the injection day. Baseline NRS
+  injection_indication_lookback_days up to and including the injection day, the earliest of them at least
+  injection_min_symptom_days before it ("chronic"; 0 by default, as 002 gives no duration). Baseline NRS
   (injection_nrs_name) = the latest on the injection day or up to injection_baseline_max_days_before days
   before; follow-up NRS = the one closest to injection_followup_target_days within
   [injection_followup_min_days, injection_followup_max_days] after (ties: earlier day). Several values on the
@@ -53,6 +54,8 @@ indication as (
         and d.code_system = c.code_system
     where {{ days_between('d.dx_date', 't.injection_date') }} between 0 and {{ var('injection_indication_lookback_days') }}
     group by t.patient_id
+    -- chronic pain: the earliest qualifying code is old enough
+    having max({{ days_between('d.dx_date', 't.injection_date') }}) >= {{ var('injection_min_symptom_days') }}
 
 ),
 
