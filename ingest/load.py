@@ -29,12 +29,16 @@ What is rejected (row goes to `raw.rejects` with a reason naming the column, nev
   - keyed tables (patients, providers, imaging): a key already loaded by an earlier load; an exact
     duplicate row (first kept); the same key with different data (all copies rejected, since we
     cannot tell which one is right)
+  - event tables (diagnoses, procedures, prescriptions, observations): a row identical in every
+    column to one an earlier load wrote (an overlapping or cumulative extract would otherwise
+    count the overlap twice)
 What is kept as given and left for dbt staging to normalise and flag (safe, lossless steps):
   - codes in any shape ("7242.", "m54,5", "ICD10:M545"), drug names, free text: surrounding
     whitespace stripped, nothing else changed
   - implausible but well-formed numbers (negative pain score, BMI 900): plausibility ranges
     depend on the observation name and live in dbt
-  - repeated identical rows in event tables (the same code twice on a day can be two encounters)
+  - repeated identical rows within one load's event files (the same code twice on a day can be two
+    encounters)
   - pcp_provider_id not in providers (providers is optional)
 Only the first problem found in a row is recorded (the order above, column by column).
 
@@ -49,8 +53,8 @@ empty file, missing required column, wrong delimiter, ragged or truncated CSV, u
 
 Idempotence and versions: `raw.loads` records (table, file sha256) for every file loaded; a file
 whose hash was loaded before is skipped (reported, nothing added). A new version of a table
-*appends*: event rows are added again, and patients/providers/imaging whose key is already in
-the warehouse are rejected as duplicates. To replace data, load into a fresh warehouse file.
+*appends*: its new event rows are added, rows identical to ones already loaded are rejected, and
+patients/providers/imaging whose key is already in the warehouse are rejected as duplicates. To replace data, load into a fresh warehouse file.
 
 Row numbers in rejects are 1-based data records (the header is not counted; blank lines are
 skipped and a multi-line quoted value is one record, so they are file lines only for plain files).

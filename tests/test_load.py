@@ -98,6 +98,30 @@ def test_new_version_appends_and_rejects_known_patients(source: Path, tmp_path: 
     assert counts(warehouse)["patients"] == 4
 
 
+def test_an_overlapping_extract_adds_only_its_new_event_rows(source: Path, tmp_path: Path):
+    warehouse = tmp_path / "lumbar.duckdb"
+    load_directory(source, warehouse)
+    # a cumulative extract: everything of the first one (in another order), an in-file repeat and one new row
+    rows = DIAGNOSES.splitlines()
+    cumulative = "\n".join([rows[0], rows[2], rows[1], rows[3], "P2,2020-02-01,M48.06,ICD10CM"]) + "\n"
+    cumulative += "P2,2020-02-01,M48.06,ICD10CM\n"  # the same code twice in one file stays: two encounters
+    report = load_directory(write(tmp_path / "v2", patients=PATIENTS, diagnoses=cumulative), warehouse)
+    assert report.totals("diagnoses") == (5, 2, 3)
+    reason = "identical to a row loaded by an earlier load (overlapping extract?)"
+    assert report.reject_reasons[("diagnoses", reason)] == 3
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        dx = con.execute(
+            "select patient_id, dx_date::varchar, code from raw.diagnoses order by all"
+        ).fetchall()
+    assert dx == [
+        ("P1", "2020-01-01", "M54.5"),
+        ("P1", "2020-01-02", "724.2"),
+        ("P2", "2020-01-03", "M51.16"),
+        ("P2", "2020-02-01", "M48.06"),
+        ("P2", "2020-02-01", "M48.06"),
+    ]
+
+
 def test_events_may_reference_patients_from_an_earlier_load(source: Path, tmp_path: Path):
     warehouse = tmp_path / "lumbar.duckdb"
     load_directory(source, warehouse)

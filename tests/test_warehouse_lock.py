@@ -12,6 +12,7 @@ import pytest
 from ingest.build import build
 from ingest.check import run_checks
 from ingest.errors import LumbarError
+from ingest.loading.warehouse import open_warehouse
 from ingest.warehouse_lock import writer_lock
 
 HOLD = (
@@ -46,6 +47,21 @@ def test_build_and_check_are_refused_while_another_job_runs(held: Path, tmp_path
     with pytest.raises(LumbarError, match="is busy"):
         run_checks(held, progress=False)
     assert not (tmp_path / "marts").exists()
+
+
+def test_a_load_is_refused_while_another_job_runs(held: Path) -> None:
+    # a build parsing its project holds no DuckDB connection, only lumbar's lock: a load must wait for it too
+    with pytest.raises(LumbarError, match="is busy"), open_warehouse(held) as con:
+        con.execute("insert into raw.patients values ('P2')")
+    with duckdb.connect(str(held), read_only=True) as con:
+        assert con.execute("select count(*) from raw.patients").fetchone() == (1,)
+
+
+def test_a_load_releases_the_lock(loaded: Path) -> None:
+    with open_warehouse(loaded) as con:
+        con.execute("insert into raw.patients values ('P2')")
+    with writer_lock(loaded):
+        pass
 
 
 def test_readers_are_not_blocked(held: Path) -> None:

@@ -189,6 +189,8 @@ def reject_duplicates(con: duckdb.DuckDBPyConnection, table: str, raw_exists: bo
     """
     key = TABLES[table].key
     if not key:
+        if raw_exists:
+            _reject_reloaded_events(con, table)
         return
     chk = chk_table(table)
     keys = ", ".join(key)
@@ -225,6 +227,24 @@ def reject_duplicates(con: duckdb.DuckDBPyConnection, table: str, raw_exists: bo
     con.execute(
         f"update {chk} set _reason = d.reason from _lumbar_dups d "
         f"where {chk}._src = d._src and {chk}._row = d._row"
+    )
+
+
+def _reject_reloaded_events(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Event rows identical in every contract column to a row an earlier load wrote are rejected.
+
+    Identical rows inside one file stay (the same code twice on a day can be two encounters), but the same
+    row arriving again in a later file is an overlapping or cumulative extract: appending it would count
+    every event of the overlap twice in the features. The earlier load's file hash cannot catch it, since
+    the new file holds other rows too.
+    """
+    chk = chk_table(table)
+    cols = TABLES[table].column_names
+    same = " and ".join(f"r.{c} is not distinct from c.{c}" for c in cols)
+    reason = _lit("identical to a row loaded by an earlier load (overlapping extract?)")
+    con.execute(
+        f"update {chk} as c set _reason = {reason} "
+        f"where c._reason is null and exists (select 1 from raw.{table} r where {same})"
     )
 
 

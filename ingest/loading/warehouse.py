@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from ingest.contract import TABLES
 from ingest.errors import LumbarError
-from ingest.warehouse_lock import busy_error
+from ingest.warehouse_lock import busy_error, writer_lock
 
 # DuckDB types for the contract's Arrow types
 _SQL_TYPES = {pa.string(): "VARCHAR", pa.date32(): "DATE", pa.float64(): "DOUBLE"}
@@ -142,7 +142,11 @@ def open_warehouse(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         if created:
             os.chmod(warehouse, 0o600)
         ok = False
+        lock = contextlib.ExitStack()
         try:
+            # a build or check holds lumbar's writer lock from before dbt connects: loading now would
+            # change raw tables under it, so a held lock is the same 'busy' error as DuckDB's own
+            lock.enter_context(writer_lock(warehouse))
             con.execute("set TimeZone = 'UTC'")  # timestamps cast to text as UTC, whatever the host says
             con.execute("set enable_progress_bar = false")  # the loader shows its own progress
             try:
@@ -156,6 +160,7 @@ def open_warehouse(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
             ok = True
         finally:
             con.close()
+            lock.close()
             if created and not ok:
                 _remove_warehouse(warehouse)
                 if created_dir is not None:
