@@ -7,7 +7,10 @@ as one line with exit code 2; anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import functools
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -512,5 +515,31 @@ def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
+def main() -> None:
+    """The `lumbar` console script: run the command, then leave without tearing the interpreter down.
+
+    After a trainer has run, torch's and Arrow's native thread pools are still alive when Python finalises its
+    modules, and in about 1 run in 100 one of them aborts the process (SIGABRT, exit 134, "terminate called
+    without an active exception"; apache/arrow#34314) after every result was written: `make demo` then fails
+    for nothing. So once the command has finished, the exit handlers Python would run (logging, temporary
+    folders, worker pools) run here, output is flushed, and the process ends with the command's own exit code
+    through `os._exit`, skipping only the module teardown. An uncaught exception (a bug) keeps Python's
+    normal exit and its traceback.
+    """
+    try:
+        app()
+        code: int | str | None = 0
+    except SystemExit as exc:
+        code = exc.code
+    if isinstance(code, str):  # sys.exit("message"): Python prints it and exits 1
+        print(code, file=sys.stderr)
+        code = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(BrokenPipeError, ValueError):  # `lumbar ... | head`, or a closed stream
+            stream.flush()
+    os._exit(code or 0)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    main()
