@@ -41,6 +41,10 @@ TROPISM_SCALE_DEG, TROPISM_PER_D = 4.0, 2.0  # half-normal scale in degrees, + p
 ITEM_MISSING = 0.01  # each questionnaire item is left blank with this probability
 MEASURE_MISSING = 0.01  # share of study MRIs where the reader failed at one level
 OREBRO_REVERSED = (3, 4, 8)  # items whose raw response is "good" (scored 10 - response)
+# STarT Back items 1-8 agree with P = sigmoid(-0.3 + SBT_PER_S s (+ 0.5 d for items 1-4) + offset). 0/1 items carry
+# less of s than the 0-10 Örebro items; at 1.8 an SBT-based k = 3 was not bootstrap-stable (mean ARI ~0.7 on
+# ~500 participants) and the clustering kept k = 2, where 001 finds three subgroups with either questionnaire.
+SBT_PER_S = 2.8
 LBP_FREQUENCY = ("not at all", "1-7 days", "8-30 days", ">30 days, not daily", "daily")
 # persistent bothersome LBP (the decision-curve outcome): frequency >= '>30 days' and bothersomeness >= 6
 OUTCOME_MIN_FREQUENCY, OUTCOME_MIN_BOTHER = 3, 6
@@ -120,7 +124,7 @@ def _measure(rng, who, rows, days, group, p, age) -> Survey:
     # STarT Back: items 1-4 physical (load on d too), 5-8 psychosocial, 9 bothersomeness (0..4 Likert)
     offsets = np.array([0.3, -0.2, 0.0, -0.4, 0.1, -0.3, 0.0, -0.2])
     load_d = np.array([0.5, 0.5, 0.5, 0.5, 0, 0, 0, 0])
-    p_agree = sigmoid(-0.3 + 1.8 * s[:, None] + load_d * d[:, None] + offsets)
+    p_agree = sigmoid(-0.3 + SBT_PER_S * s[:, None] + load_d * d[:, None] + offsets)
     sbt = np.empty((m, 9))
     sbt[:, :8] = rng.random((m, 8)) < p_agree
     sbt[:, 8] = np.clip(np.round(2.0 + 1.2 * s + rng.normal(0, 0.8, m)), 0, 4)
@@ -248,7 +252,7 @@ def card_section(sv: Survey) -> dict:
             "pfirrmann_grade": f"round(base {list(PFIRRMANN_BASE)} by level + 0.02 (age-57) + {PFIRRMANN_PER_D} d + N(0, {PFIRRMANN_NOISE})), clipped 1..5",
             "facet_tropism_deg": f"|N(0,1)| x max(1, {TROPISM_SCALE_DEG} + {TROPISM_PER_D} d) degrees (weak)",
             "orebro": "item score round(5 + 2.2 s + N(0, 1.6)) in 0..10 (item 1 in 1..10); items 3, 4, 8 are recorded reversed (10 - score)",
-            "sbt": "items 1-8 agree with P = sigmoid(-0.3 + 1.8 s (+0.5 d for items 1-4) + offset); item 9 round(2 + 1.2 s + N(0, 0.8)) in 0..4",
+            "sbt": f"items 1-8 agree with P = sigmoid(-0.3 + {SBT_PER_S} s (+0.5 d for items 1-4) + offset); item 9 round(2 + 1.2 s + N(0, 0.8)) in 0..4",
             "lbp_frequency": f"digitize(0.2 + 0.6 s + 0.4 d + N(0, 0.8), (-1, -0.3, 0.3, 0.9)) -> {list(LBP_FREQUENCY)}",
             "lbp_bothersomeness": "round(4 + 2 pain + N(0, 1.2)) in 0..10; 0 when frequency is 'not at all'",
             "item_missing": ITEM_MISSING,
