@@ -61,3 +61,20 @@ def test_results_do_not_depend_on_the_number_of_workers(medication_marts, tmp_pa
             ["outcome", "datatype", "patient_id"], ignore_index=True
         )
     pd.testing.assert_frame_equal(predictions["1"], predictions["2"])
+
+
+def test_a_column_blank_for_every_training_patient_is_a_one_line_error(medication_marts, tmp_path):
+    """The KNN imputer has nothing to vote with: the CLI says which column, exit 2, no traceback."""
+    from typer.testing import CliRunner
+
+    from ingest.cli import app
+    from models_py.studies.medication import MART
+
+    path = medication_marts / f"{MART}.parquet"
+    pd.read_parquet(path).assign(social_support=None).to_parquet(path, index=False)
+    argv = ["train", "medication", "--marts-dir", str(medication_marts), "--out", str(tmp_path / "runs"),
+            "--outcomes", "none_vs_opioids", "--datatypes", "tabular", "--bootstrap", "20"]  # fmt: skip
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == 2, result.output
+    assert "social_support is blank for every training patient" in result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) <= 3

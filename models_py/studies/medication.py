@@ -121,6 +121,13 @@ def load_profile(marts_dir: Path) -> tuple[pd.DataFrame, dict[str, str]]:
 def prepare_features(profile: pd.DataFrame) -> tuple[pd.DataFrame, KNNCategoryImputer, ProfileEncoder]:
     """Impute and integer-code the profile; both steps are fitted on training rows only."""
     train = profile["split"] == "train"
+    unknown = [c for c in IMPUTE_TARGETS if profile.loc[train, c].isna().all()]
+    if unknown:
+        # the imputer votes among training patients who have a value; with none there is nothing to copy
+        raise UserInputError(
+            f"{MART}: {', '.join(unknown)} is blank for every training patient, so it cannot be imputed; "
+            "check that the source table was loaded and rebuild the marts"
+        )
     imputer = KNNCategoryImputer().fit(profile[train])
     imputed = imputer.transform(profile)
     encoder = ProfileEncoder().fit(imputed[train])
