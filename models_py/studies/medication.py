@@ -38,6 +38,7 @@ from models_py import evaluate as ev
 from models_py import report as rp
 from models_py.errors import UserInputError
 from models_py.explain.shap_borda import borda_count, model_importance, tree_shap_values
+from models_py.explain.shap_plot import plot_shap_by_level
 from models_py.explain.table1 import table1
 from models_py.featurize.impute import IMPUTE_TARGETS, KNNCategoryImputer
 from models_py.featurize.profile import DATATYPES, PROFILE_COLUMNS, ProfileEncoder
@@ -293,19 +294,7 @@ def _evaluate(results: list[dict], profile: pd.DataFrame, cfg: MedicationConfig)
                 "seconds": r["seconds"],
             }
         )
-        pred = r["score"] >= cfg.threshold
-        for true in (0, 1):
-            n_true = max(int((y == true).sum()), 1)
-            for predicted in (0, 1):
-                confusion.append(
-                    {
-                        "outcome": r["outcome"],
-                        "datatype": r["datatype"],
-                        "true": true,
-                        "predicted": predicted,
-                        "share": float(((y == true) & (pred == predicted)).sum() / n_true),
-                    }
-                )
+        confusion += confusion_rows(y, r["score"] >= cfg.threshold, r["outcome"], r["datatype"])
         predictions.append(
             pd.DataFrame(
                 {
@@ -340,6 +329,29 @@ def _evaluate(results: list[dict], profile: pd.DataFrame, cfg: MedicationConfig)
         "importance": importance_df,
         "borda": _borda_groups(importance_df, metrics_df),
     }
+
+
+def confusion_rows(y: np.ndarray, pred: np.ndarray, outcome: str, datatype: str) -> list[dict]:
+    """Row-normalised confusion matrix (the paper's Fig. 3). A row's two shares times its class size (printed
+    in the report's cohort table) are counts, so a row holding a count from 1 to the suppression threshold is
+    hidden whole (share NaN, suppressed True): its other share would give the count away as 1 - share."""
+    limit = suppression_threshold()
+    rows = []
+    for true in (0, 1):
+        counts = [int(((y == true) & (pred == predicted)).sum()) for predicted in (0, 1)]
+        hidden = any(0 < c <= limit for c in counts)
+        for predicted, count in zip((0, 1), counts, strict=True):
+            rows.append(
+                {
+                    "outcome": outcome,
+                    "datatype": datatype,
+                    "true": true,
+                    "predicted": predicted,
+                    "share": np.nan if hidden else count / max(sum(counts), 1),
+                    "suppressed": hidden,
+                }
+            )
+    return rows
 
 
 def best_datatype_per_outcome(metrics: pd.DataFrame) -> dict[str, str]:
@@ -408,12 +420,13 @@ def _write_outputs(run_dir: Path, results, tables, profile, X, cfg) -> None:
     for r in results:
         if best.get(r["outcome"]) == r["datatype"]:
             features = X.iloc[r["rows"]].iloc[r["shap_rows"]][r["columns"]]
-            plt.figure()
-            shap.summary_plot(r["shap"], features, show=False, max_display=15)
-            plt.title(f"{r['outcome']} ({r['datatype']})")
-            plt.tight_layout()
-            plt.savefig(plots / f"shap_summary_{r['outcome']}.png", dpi=110)
-            plt.close("all")
+            # not shap.summary_plot: its beeswarm draws one dot per patient (explain/shap_plot.py)
+            plot_shap_by_level(
+                r["shap"],
+                features,
+                plots / f"shap_summary_{r['outcome']}.png",
+                f"{r['outcome']} ({r['datatype']})",
+            )
 
 
 PLOT_METRICS = ("precision", "recall", "specificity", "f1", "balanced_accuracy", "auc")
@@ -449,18 +462,24 @@ def plot_parallel_coordinates(metrics: pd.DataFrame, path: Path) -> None:
 def plot_confusion(confusion: pd.DataFrame, best: dict[str, str], path: Path) -> None:
     """Paper Fig. 3: row-normalised confusion matrices of each outcome's best model."""
     fig, axes = plt.subplots(1, max(len(best), 1), figsize=(3.2 * max(len(best), 1), 3.2), squeeze=False)
+    any_hidden = False
     for ax, (outcome, datatype) in zip(axes[0], best.items(), strict=False):
         g = confusion[(confusion["outcome"] == outcome) & (confusion["datatype"] == datatype)]
         matrix = g.pivot(index="true", columns="predicted", values="share").reindex(
             index=[0, 1], columns=[0, 1]
         )
-        ax.imshow(matrix.to_numpy(), vmin=0, vmax=1, cmap="Blues")
+        ax.imshow(matrix.to_numpy(), vmin=0, vmax=1, cmap="Blues")  # NaN (hidden) cells stay blank
         for (i, j), v in np.ndenumerate(matrix.to_numpy()):
-            ax.text(j, i, f"{v:.2f}", ha="center", va="center")
+            ax.text(j, i, MASK if np.isnan(v) else f"{v:.2f}", ha="center", va="center")
+        any_hidden = any_hidden or bool(g["suppressed"].any())
         ax.set(
             xticks=[0, 1], yticks=[0, 1], xlabel="predicted", ylabel="true", title=f"{outcome}\n{datatype}"
         )
-    fig.tight_layout()
+    if any_hidden:
+        fig.text(0.5, 0.01, mask_note(), ha="center", va="bottom", fontsize=6, wrap=True)
+        fig.tight_layout(rect=(0, 0.06, 1, 1))
+    else:
+        fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
