@@ -1,5 +1,7 @@
 """End-to-end medication run on a small synthetic mart with planted drivers."""
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -96,6 +98,8 @@ def test_best_predictor_set_is_chosen_on_training_rows_not_on_the_test_rows(medi
         n_bootstrap=20, progress=False, n_jobs=1,
     )  # fmt: skip
     cv = pd.read_parquet(run / "best_models.parquet").set_index("datatype")["cv_balanced_accuracy"]
+    versions = json.loads((run / "config.json").read_text())["versions"]
+    assert {"xgboost", "shap", "numpy", "pandas", "sklearn", "lumbar"} <= set(versions)  # all its numbers use
     borda = pd.read_parquet(run / "borda_ranking.parquet")
     chosen = summary_table(run).columns[1]._cells[0]
     assert chosen == cv.idxmax()

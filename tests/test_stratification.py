@@ -299,6 +299,7 @@ def test_a_run_is_reproducible_with_its_seed(run, tmp_path):
             pd.read_parquet(first / f"{name}.parquet"), pd.read_parquet(second / f"{name}.parquet")
         )
     again = json.loads((second / "config.json").read_text())
+    assert {"python", "lumbar", "numpy", "pandas", "scipy", "sklearn"} <= set(again["versions"])
     for fw in FRAMEWORKS:
         assert again["frameworks"][fw]["accuracy"] == summary["frameworks"][fw]["accuracy"]
 

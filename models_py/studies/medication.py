@@ -18,7 +18,6 @@ Only the Parquet mart is read.
 
 from __future__ import annotations
 
-import platform
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -28,8 +27,6 @@ import joblib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import shap
-import sklearn
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -253,11 +250,7 @@ def train_medication(
         "n_patients": len(profile),
         "missing_before_imputation": missing,
         "imputer": {"targets": list(imputer.targets), "n_neighbors": imputer.n_neighbors},
-        "versions": {
-            "python": platform.python_version(),
-            "sklearn": sklearn.__version__,
-            "shap": shap.__version__,
-        },
+        "versions": rp.run_versions("xgboost", "shap", "joblib"),
         "wall_seconds": round(time.perf_counter() - started, 1),
     }
     rp.write_json(run_dir / "config.json", config)

@@ -46,14 +46,12 @@ sample, and there k = 3 was often less stable than k = 2.
 from __future__ import annotations
 
 import json
-import platform
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import sklearn
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -391,11 +389,7 @@ def train_stratification(
         "ari_between_frameworks": float(adjusted_rand_score(sbt, orebro)),
         "outcome_prevalence": float(y.mean()),
         "n_outcome_positive": int(y.sum()),
-        "versions": {
-            "python": platform.python_version(),
-            "sklearn": sklearn.__version__,
-            "numpy": np.__version__,
-        },
+        "versions": rp.run_versions(),
         "seconds_total": time.perf_counter() - started,
     }
     rp.write_json(run_dir / "config.json", summary)
