@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.metadata
 import json
 import os
+import platform
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -85,6 +88,27 @@ def require_finished(run_dir: Path, study: str) -> None:
         raise UserInputError(
             f"{run_dir} is an unfinished {study} run (it failed or was interrupted); run it again"
         )
+
+
+BASE_MODULES = ("numpy", "pandas", "scipy", "sklearn", "pyarrow")
+
+
+def run_versions(*modules: str) -> dict[str, str]:
+    """Python, lumbar and the version of every module a study's numbers depend on (the base numeric stack
+    plus `modules`, e.g. torch, xgboost, shap), for a run folder's config.json: the same seed gives the same
+    metrics only with the same versions. Read from each module's __version__ (a distribution name can differ
+    from the import name: xgboost ships as xgboost-cpu)."""
+    try:
+        lumbar = importlib.metadata.version("lumbar")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        lumbar = "not installed"
+    versions = {"python": platform.python_version(), "lumbar": lumbar}
+    for name in (*BASE_MODULES, *modules):
+        try:
+            versions[name] = str(getattr(importlib.import_module(name), "__version__", "unknown"))
+        except ImportError:
+            versions[name] = "not installed"
+    return versions
 
 
 def write_json(path: Path, obj: object) -> None:

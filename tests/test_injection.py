@@ -71,6 +71,7 @@ def test_run_folder_has_predictions_metrics_report_and_saliency(run):
     run_dir, summary = run
     for name in ("report.md", "config.json", "metrics.parquet", "predictions.parquet", "saliency_mean.png"):
         assert (run_dir / name).is_file(), name
+    assert {"torch", "numpy", "pandas", "sklearn", "lumbar"} <= set(summary["versions"])
     predictions = pd.read_parquet(run_dir / "predictions.parquet")
     n_test = summary["evaluation"]["test_sets"]["test"]["n"]
     assert set(predictions.model) == {"cnn", "clinical", "combined"}

@@ -1,5 +1,7 @@
 """End-to-end medication run on a small synthetic mart with planted drivers."""
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -61,3 +63,46 @@ def test_results_do_not_depend_on_the_number_of_workers(medication_marts, tmp_pa
             ["outcome", "datatype", "patient_id"], ignore_index=True
         )
     pd.testing.assert_frame_equal(predictions["1"], predictions["2"])
+
+
+def test_a_column_blank_for_every_training_patient_is_a_one_line_error(medication_marts, tmp_path):
+    """The KNN imputer has nothing to vote with: the CLI says which column, exit 2, no traceback."""
+    from typer.testing import CliRunner
+
+    from ingest.cli import app
+    from models_py.studies.medication import MART
+
+    path = medication_marts / f"{MART}.parquet"
+    pd.read_parquet(path).assign(social_support=None).to_parquet(path, index=False)
+    argv = ["train", "medication", "--marts-dir", str(medication_marts), "--out", str(tmp_path / "runs"),
+            "--outcomes", "none_vs_opioids", "--datatypes", "tabular", "--bootstrap", "20"]  # fmt: skip
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == 2, result.output
+    assert "social_support is blank for every training patient" in result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) <= 3
+
+
+def test_best_predictor_set_is_chosen_on_training_rows_not_on_the_test_rows(medication_marts, tmp_path):
+    from models_py.studies.medication import best_datatype_per_outcome
+
+    models = pd.DataFrame(
+        {
+            "outcome": ["none_vs_opioids"] * 2 + ["rest_vs_none"] * 2,
+            "datatype": ["tabular", "text", "tabular", "text"],
+            "cv_balanced_accuracy": [0.61, 0.66, 0.70, 0.70],
+        }
+    )
+    assert best_datatype_per_outcome(models) == {"none_vs_opioids": "text", "rest_vs_none": "tabular"}
+    run = train_medication(
+        medication_marts, tmp_path / "runs", outcomes="none_vs_opioids", datatypes="tabular,text",
+        n_bootstrap=20, progress=False, n_jobs=1,
+    )  # fmt: skip
+    cv = pd.read_parquet(run / "best_models.parquet").set_index("datatype")["cv_balanced_accuracy"]
+    versions = json.loads((run / "config.json").read_text())["versions"]
+    assert {"xgboost", "shap", "numpy", "pandas", "sklearn", "lumbar"} <= set(versions)  # all its numbers use
+    borda = pd.read_parquet(run / "borda_ranking.parquet")
+    chosen = summary_table(run).columns[1]._cells[0]
+    assert chosen == cv.idxmax()
+    assert set(borda.loc[borda.group == "best_balanced_accuracy", "feature"]) == set(
+        borda.loc[borda.group == chosen, "feature"]
+    )

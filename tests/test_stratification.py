@@ -21,6 +21,7 @@ from models_py.models.robust_kmeans import RobustKMeans, choose_k, select_k
 from models_py.studies.stratification import (
     FRAMEWORKS,
     OREBRO_ITEMS,
+    PROFILE_CONTINUOUS,
     SBT_ITEMS,
     StratConfig,
     load_features,
@@ -285,3 +286,37 @@ def test_generator_writes_survey_rows_and_truth(tmp_path):
     assert meas[meas.measure == "pfirrmann_grade"].value.between(1, 5).all()
     truth = pd.read_parquet(tmp_path / "truth" / "stratification.parquet")
     assert set(truth.subgroup) <= set(gen.SUBGROUPS) and len(truth) == section["n"]
+
+
+def test_a_run_is_reproducible_with_its_seed(run, tmp_path):
+    """The same marts and seed give the same clusters, k table, accuracies and decision curves."""
+    first, summary = run
+    marts = json.loads((first / "marts.json").read_text())["marts_dir"]
+    second = train_stratification(marts, tmp_path, progress=False, config=FAST)
+    for name in ("clusters", "k_selection", "profiles", "decision_curves"):
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(first / f"{name}.parquet"), pd.read_parquet(second / f"{name}.parquet")
+        )
+    again = json.loads((second / "config.json").read_text())
+    assert {"python", "lumbar", "numpy", "pandas", "scipy", "sklearn"} <= set(again["versions"])
+    for fw in FRAMEWORKS:
+        assert again["frameworks"][fw]["accuracy"] == summary["frameworks"][fw]["accuracy"]
+
+
+def test_profile_shares_that_give_a_small_count_away_are_masked():
+    """'% of cluster' beside the cluster size is a count: 5 smokers of 40 print as '*', as do 35 women of 40
+    (5 men); 20 of 40 prints as a share."""
+    from models_py.studies.stratification import cluster_profiles
+
+    n = 80
+    labels = np.repeat([0, 1], 40)
+    frame = pd.DataFrame({col: np.linspace(1, 5, n) for col in PROFILE_CONTINUOUS})
+    frame["sex"] = ["F"] * 35 + ["M"] * 5 + ["F"] * 20 + ["M"] * 20
+    frame["smoking"] = ["current"] * 5 + ["never"] * 35 + ["current"] * 20 + ["never"] * 20
+    frame["sbt_risk_group"] = ["low"] * 20 + ["high"] * 20 + ["low"] * 20 + ["high"] * 20
+    frame["persistent_bothersome_lbp"] = [1] * 20 + [0] * 20 + [0] * 40  # 0 of 40 is not a small count
+    profiles = cluster_profiles(frame, labels).set_index("variable")
+    assert profiles.loc["smoking = current", "cluster_0"] == "*"
+    assert profiles.loc["smoking = current", "cluster_1"] == "50 %"
+    assert profiles.loc["sex = F", "cluster_0"] == "*"  # 35 of 40: the 5 men are known by subtraction
+    assert profiles.loc["persistent_bothersome_lbp = 1", "cluster_1"] == "0 %"

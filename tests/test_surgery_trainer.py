@@ -62,6 +62,8 @@ def test_run_folder_has_every_artifact(runs):
     assert set(hashes) >= {"mart_surgery_static", "mart_report_corpus"} and all(
         len(h) == 64 for h in hashes.values()
     )
+    versions = json.loads((run / "config.json").read_text())["versions"]
+    assert {"torch", "gensim", "numpy", "pandas", "sklearn", "lumbar"} <= set(versions)
     report = (run / "report.md").read_text()
     assert "Table 2" in report and "| MDL |" in report and "| Benchmark |" in report
 

@@ -30,7 +30,6 @@ the three model pairs. Saliency: input gradients of the CNN ensemble for a sampl
 from __future__ import annotations
 
 import json
-import platform
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -38,8 +37,6 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pandas as pd
-import sklearn
-import torch
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -472,12 +469,7 @@ def train_injection(
         },
         "saliency_images": len(sample),
         "truth": _truth_check(Path(truth_dir), test, test_logit) if truth_dir is not None else None,
-        "versions": {
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "sklearn": sklearn.__version__,
-            "numpy": np.__version__,
-        },
+        "versions": rp.run_versions("torch", "pydicom"),
         "seconds_total": time.perf_counter() - started,
     }
     rp.write_json(run_dir / "config.json", summary)

@@ -11,12 +11,13 @@ index MRI has a report (the paper's 3,663 of 4,077), so every predictor set sees
 race/ethnicity, social support, smoking and insurance are KNN-imputed from sex, age, year and language, fitted
 on training rows only. Test metrics with bootstrap 95 % intervals come from models_py/evaluate.py (fixed 0.5
 threshold; all fits are class-weighted). SHAP (TreeExplainer) on the test rows of every best model feeds the
-variational Borda count. Only the Parquet mart is read.
+variational Borda count. Each outcome's "best" predictor set (Borda group 1, confusion matrices, SHAP plots,
+the CLI summary) is the one with the highest CV balanced accuracy on training rows, never chosen on test rows.
+Only the Parquet mart is read.
 """
 
 from __future__ import annotations
 
-import platform
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -26,8 +27,6 @@ import joblib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import shap
-import sklearn
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -38,6 +37,7 @@ from models_py import evaluate as ev
 from models_py import report as rp
 from models_py.errors import UserInputError
 from models_py.explain.shap_borda import borda_count, model_importance, tree_shap_values
+from models_py.explain.shap_plot import plot_shap_by_level
 from models_py.explain.table1 import table1
 from models_py.featurize.impute import IMPUTE_TARGETS, KNNCategoryImputer
 from models_py.featurize.profile import DATATYPES, PROFILE_COLUMNS, ProfileEncoder
@@ -121,6 +121,13 @@ def load_profile(marts_dir: Path) -> tuple[pd.DataFrame, dict[str, str]]:
 def prepare_features(profile: pd.DataFrame) -> tuple[pd.DataFrame, KNNCategoryImputer, ProfileEncoder]:
     """Impute and integer-code the profile; both steps are fitted on training rows only."""
     train = profile["split"] == "train"
+    unknown = [c for c in IMPUTE_TARGETS if profile.loc[train, c].isna().all()]
+    if unknown:
+        # the imputer votes among training patients who have a value; with none there is nothing to copy
+        raise UserInputError(
+            f"{MART}: {', '.join(unknown)} is blank for every training patient, so it cannot be imputed; "
+            "check that the source table was loaded and rebuild the marts"
+        )
     imputer = KNNCategoryImputer().fit(profile[train])
     imputed = imputer.transform(profile)
     encoder = ProfileEncoder().fit(imputed[train])
@@ -243,11 +250,7 @@ def train_medication(
         "n_patients": len(profile),
         "missing_before_imputation": missing,
         "imputer": {"targets": list(imputer.targets), "n_neighbors": imputer.n_neighbors},
-        "versions": {
-            "python": platform.python_version(),
-            "sklearn": sklearn.__version__,
-            "shap": shap.__version__,
-        },
+        "versions": rp.run_versions("xgboost", "shap", "joblib"),
         "wall_seconds": round(time.perf_counter() - started, 1),
     }
     rp.write_json(run_dir / "config.json", config)
@@ -286,19 +289,7 @@ def _evaluate(results: list[dict], profile: pd.DataFrame, cfg: MedicationConfig)
                 "seconds": r["seconds"],
             }
         )
-        pred = r["score"] >= cfg.threshold
-        for true in (0, 1):
-            n_true = max(int((y == true).sum()), 1)
-            for predicted in (0, 1):
-                confusion.append(
-                    {
-                        "outcome": r["outcome"],
-                        "datatype": r["datatype"],
-                        "true": true,
-                        "predicted": predicted,
-                        "share": float(((y == true) & (pred == predicted)).sum() / n_true),
-                    }
-                )
+        confusion += confusion_rows(y, r["score"] >= cfg.threshold, r["outcome"], r["datatype"])
         predictions.append(
             pd.DataFrame(
                 {
@@ -331,24 +322,50 @@ def _evaluate(results: list[dict], profile: pd.DataFrame, cfg: MedicationConfig)
         "confusion": pd.DataFrame(confusion),
         "predictions": pd.concat(predictions, ignore_index=True),
         "importance": importance_df,
-        "borda": _borda_groups(importance_df, metrics_df),
+        "borda": _borda_groups(importance_df, models_df),
     }
 
 
-def best_datatype_per_outcome(metrics: pd.DataFrame) -> dict[str, str]:
-    """The predictor set with the highest test balanced accuracy (bootstrap mean) for each outcome."""
-    rows = metrics[(metrics["metric"] == "balanced_accuracy") & (metrics["statistic"] == "mean")]
+def confusion_rows(y: np.ndarray, pred: np.ndarray, outcome: str, datatype: str) -> list[dict]:
+    """Row-normalised confusion matrix (the paper's Fig. 3). A row's two shares times its class size (printed
+    in the report's cohort table) are counts, so a row holding a count from 1 to the suppression threshold is
+    hidden whole (share NaN, suppressed True): its other share would give the count away as 1 - share."""
+    limit = suppression_threshold()
+    rows = []
+    for true in (0, 1):
+        counts = [int(((y == true) & (pred == predicted)).sum()) for predicted in (0, 1)]
+        hidden = any(0 < c <= limit for c in counts)
+        for predicted, count in zip((0, 1), counts, strict=True):
+            rows.append(
+                {
+                    "outcome": outcome,
+                    "datatype": datatype,
+                    "true": true,
+                    "predicted": predicted,
+                    "share": np.nan if hidden else count / max(sum(counts), 1),
+                    "suppressed": hidden,
+                }
+            )
+    return rows
+
+
+def best_datatype_per_outcome(models: pd.DataFrame) -> dict[str, str]:
+    """The predictor set with the highest cross-validated (training-row) balanced accuracy for each outcome.
+
+    The paper selects its best models "based on highest validation balanced accuracy". Picking the set with
+    the best *test* score instead would choose on the test rows and then report the winner's test score,
+    which is biased upwards (the maximum of six noisy estimates). Ties go to the first set by name."""
     best = (
-        rows.sort_values(["outcome", "value", "datatype"], ascending=[True, False, True])
-        .groupby("outcome")
+        models.sort_values(["outcome", "cv_balanced_accuracy", "datatype"], ascending=[True, False, True])
+        .groupby("outcome", sort=False)
         .head(1)
     )
     return dict(zip(best["outcome"], best["datatype"], strict=True))
 
 
-def _borda_groups(importance: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFrame:
+def _borda_groups(importance: pd.DataFrame, models: pd.DataFrame) -> pd.DataFrame:
     frames = []
-    best = best_datatype_per_outcome(metrics)
+    best = best_datatype_per_outcome(models)
     for group in BORDA_GROUPS:
         if group == "best_balanced_accuracy":
             pick = importance[
@@ -395,18 +412,19 @@ def _write_outputs(run_dir: Path, results, tables, profile, X, cfg) -> None:
     plots.mkdir()
     plot_parallel_coordinates(tables["metrics"], plots / "parallel_coordinates.png")
     plot_confusion(
-        tables["confusion"], best_datatype_per_outcome(tables["metrics"]), plots / "confusion_matrices.png"
+        tables["confusion"], best_datatype_per_outcome(tables["models"]), plots / "confusion_matrices.png"
     )
-    best = best_datatype_per_outcome(tables["metrics"])
+    best = best_datatype_per_outcome(tables["models"])
     for r in results:
         if best.get(r["outcome"]) == r["datatype"]:
             features = X.iloc[r["rows"]].iloc[r["shap_rows"]][r["columns"]]
-            plt.figure()
-            shap.summary_plot(r["shap"], features, show=False, max_display=15)
-            plt.title(f"{r['outcome']} ({r['datatype']})")
-            plt.tight_layout()
-            plt.savefig(plots / f"shap_summary_{r['outcome']}.png", dpi=110)
-            plt.close("all")
+            # not shap.summary_plot: its beeswarm draws one dot per patient (explain/shap_plot.py)
+            plot_shap_by_level(
+                r["shap"],
+                features,
+                plots / f"shap_summary_{r['outcome']}.png",
+                f"{r['outcome']} ({r['datatype']})",
+            )
 
 
 PLOT_METRICS = ("precision", "recall", "specificity", "f1", "balanced_accuracy", "auc")
@@ -442,18 +460,24 @@ def plot_parallel_coordinates(metrics: pd.DataFrame, path: Path) -> None:
 def plot_confusion(confusion: pd.DataFrame, best: dict[str, str], path: Path) -> None:
     """Paper Fig. 3: row-normalised confusion matrices of each outcome's best model."""
     fig, axes = plt.subplots(1, max(len(best), 1), figsize=(3.2 * max(len(best), 1), 3.2), squeeze=False)
+    any_hidden = False
     for ax, (outcome, datatype) in zip(axes[0], best.items(), strict=False):
         g = confusion[(confusion["outcome"] == outcome) & (confusion["datatype"] == datatype)]
         matrix = g.pivot(index="true", columns="predicted", values="share").reindex(
             index=[0, 1], columns=[0, 1]
         )
-        ax.imshow(matrix.to_numpy(), vmin=0, vmax=1, cmap="Blues")
+        ax.imshow(matrix.to_numpy(), vmin=0, vmax=1, cmap="Blues")  # NaN (hidden) cells stay blank
         for (i, j), v in np.ndenumerate(matrix.to_numpy()):
-            ax.text(j, i, f"{v:.2f}", ha="center", va="center")
+            ax.text(j, i, MASK if np.isnan(v) else f"{v:.2f}", ha="center", va="center")
+        any_hidden = any_hidden or bool(g["suppressed"].any())
         ax.set(
             xticks=[0, 1], yticks=[0, 1], xlabel="predicted", ylabel="true", title=f"{outcome}\n{datatype}"
         )
-    fig.tight_layout()
+    if any_hidden:
+        fig.text(0.5, 0.01, mask_note(), ha="center", va="bottom", fontsize=6, wrap=True)
+        fig.tight_layout(rect=(0, 0.06, 1, 1))
+    else:
+        fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -519,6 +543,10 @@ def _report_markdown(config: dict, tables: dict[str, pd.DataFrame], profile: pd.
         "",
         "## Variational Borda count: top 10 features per model group",
         "",
+        "best_balanced_accuracy: each outcome's predictor set with the highest 5-fold CV balanced accuracy on "
+        "the training rows (the paper's 'validation balanced accuracy'; never chosen on the test rows). The "
+        "confusion matrices and SHAP summaries in plots/ are of the same models.",
+        "",
         rp.markdown_table(top),
         "",
         "## Table 1 tests (chi-squared with Bonferroni / one-way ANOVA across outcome classes)",
@@ -532,11 +560,19 @@ def _report_markdown(config: dict, tables: dict[str, pd.DataFrame], profile: pd.
 
 
 def summary_table(run_dir: Path) -> Table:
-    """Best predictor set per outcome with test balanced accuracy and AUC (bootstrap mean and 95 % interval)."""
+    """Best predictor set per outcome (by CV balanced accuracy on training rows) with its test balanced
+    accuracy, AUC and F1 (bootstrap mean and 95 % interval)."""
     rp.require_finished(run_dir, STUDY)
-    metrics = pd.read_parquet(Path(run_dir) / "metrics.parquet")
-    best = best_datatype_per_outcome(metrics)
-    table = Table(title=f"medication: best predictor set per outcome ({escape(Path(run_dir).name)})")
+    try:
+        metrics = pd.read_parquet(Path(run_dir) / "metrics.parquet")
+        best = best_datatype_per_outcome(pd.read_parquet(Path(run_dir) / "best_models.parquet"))
+    except FileNotFoundError as err:
+        raise UserInputError(
+            f"{run_dir} is not a finished medication run folder (missing {Path(err.filename).name})"
+        ) from None
+    table = Table(
+        title=f"medication: best predictor set per outcome by CV balanced accuracy ({escape(Path(run_dir).name)})"
+    )
     for column in ("outcome", "predictor set", "balanced accuracy", "AUC", "F1"):
         table.add_column(column)
     for outcome, datatype in best.items():

@@ -46,14 +46,12 @@ sample, and there k = 3 was often less stable than k = 2.
 from __future__ import annotations
 
 import json
-import platform
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import sklearn
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -66,7 +64,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from ingest.privacy import MASK, mask_note, suppress_parts, suppress_subset
+from ingest.privacy import MASK, mask_note, suppress_parts, suppress_subset, suppression_threshold
 from models_py import report as rp
 from models_py.errors import UserInputError
 from models_py.evaluate import mask_count
@@ -207,14 +205,23 @@ def cluster_profiles(frame: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
         table = pd.crosstab(values, labels)
         p = float(stats.chi2_contingency(table.to_numpy()).pvalue) if table.shape[0] > 1 else np.nan
         top = table.index[0] if col != "persistent_bothersome_lbp" else "1"
-        share = table.loc[top] / table.sum(axis=0) if top in table.index else table.iloc[0] * 0
-        cells = {f"cluster_{c}": f"{100 * share.get(c, 0):.0f} %" for c in clusters}
+        having = table.loc[top] if top in table.index else table.iloc[0] * 0
+        cells = {f"cluster_{c}": _share_cell(int(having.get(c, 0)), int(table[c].sum())) for c in clusters}
         rows.append(
             {"variable": f"{col} = {top}", "summary": "% of cluster", **cells, "test": "chi-squared", "p": p}
         )
     out = pd.DataFrame(rows)
     out["p_bonferroni"] = np.minimum(1.0, out["p"] * n_tests)
     return out
+
+
+def _share_cell(count: int, size: int) -> str:
+    """'% of cluster' beside a printed cluster size gives the count away (size x share), so a share whose
+    count, or whose complement in the cluster, is 1 to the suppression threshold prints as MASK."""
+    limit = suppression_threshold()
+    if 0 < count <= limit or 0 < size - count <= limit:
+        return MASK
+    return f"{100 * count / size:.0f} %" if size else "-"
 
 
 def name_clusters(frame: pd.DataFrame, labels: np.ndarray, score: str = "orebro_total") -> dict[int, str]:
@@ -382,11 +389,7 @@ def train_stratification(
         "ari_between_frameworks": float(adjusted_rand_score(sbt, orebro)),
         "outcome_prevalence": float(y.mean()),
         "n_outcome_positive": int(y.sum()),
-        "versions": {
-            "python": platform.python_version(),
-            "sklearn": sklearn.__version__,
-            "numpy": np.__version__,
-        },
+        "versions": rp.run_versions(),
         "seconds_total": time.perf_counter() - started,
     }
     rp.write_json(run_dir / "config.json", summary)
@@ -515,6 +518,7 @@ def _framework_lines(name: str, fw: dict, n_clustered: int, k_table: pd.DataFram
         "### Cluster profiles (Bonferroni over all tests of this framework)",
         "",
         rp.markdown_table(own, ".3g"),
+        *(["", mask_note() + "."] if (own == MASK).any().any() else []),
         "",
         f"![profiles, {label}](profiles_{name}.png)",
         "",

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -34,8 +33,6 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pandas as pd
-import sklearn
-import torch
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -502,13 +499,7 @@ def train_surgery(
             k: {kk: vv for kk, vv in v.items() if kk not in ("grid", "top_coefficients")}
             for k, v in fitted.items()
         },
-        "versions": {
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "sklearn": sklearn.__version__,
-            "numpy": np.__version__,
-            "pandas": pd.__version__,
-        },
+        "versions": rp.run_versions("torch", "gensim", "nltk"),
         "seconds_total": time.perf_counter() - started,
     }
     rp.write_json(run_dir / "config.json", config)
