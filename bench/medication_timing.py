@@ -73,11 +73,13 @@ def _shutdown_workers() -> None:
 
 
 def summarise_run(run_dir: Path, top: int = 10) -> dict[str, Any]:
-    """Best test balanced accuracy per outcome and the Borda top `top` per group, from a run folder."""
+    """Test balanced accuracy of each outcome's best predictor set (chosen by CV on training rows) and the Borda
+    top `top` per group, from a run folder."""
     from models_py.studies.medication import best_datatype_per_outcome
 
     metrics = pd.read_parquet(run_dir / "metrics.parquet")
-    best = best_datatype_per_outcome(metrics)
+    models = pd.read_parquet(run_dir / "best_models.parquet")
+    best = best_datatype_per_outcome(models)
     mean_ba = metrics[(metrics["metric"] == "balanced_accuracy") & (metrics["statistic"] == "mean")]
     best_ba = {
         outcome: {
@@ -92,9 +94,9 @@ def summarise_run(run_dir: Path, top: int = 10) -> dict[str, Any]:
     top_features = {
         group: g.sort_values("rank")["feature"].head(top).tolist() for group, g in borda.groupby("group")
     }
-    models = pd.read_parquet(run_dir / "best_models.parquet")
     return {
         "best_balanced_accuracy": best_ba,
+        "best_chosen_by": "cv",
         "borda_top": top_features,
         "cell_seconds": {
             "sum": float(models["seconds"].sum()),
