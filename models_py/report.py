@@ -21,7 +21,7 @@ import pandas as pd  # noqa: E402
 from sklearn.metrics import precision_recall_curve, roc_curve  # noqa: E402
 
 from ingest.cell_suppression import Flow, mask_table  # noqa: E402
-from ingest.privacy import mask_note, masked, suppress, suppression_threshold  # noqa: E402
+from ingest.privacy import MASK, mask_note, masked, suppress, suppression_threshold  # noqa: E402
 from models_py.errors import UserInputError  # noqa: E402
 from models_py.evaluate import mask_count  # noqa: E402
 
@@ -139,6 +139,16 @@ def plot_curves(predictions: pd.DataFrame, path: Path, kind: str) -> None:
     sets = list(dict.fromkeys(test["test_set"]))
     fig, axes = _grid(max(len(sets), 1))
     for ax, name in zip(axes, sets, strict=False):
+        rows_of_set = test[test["test_set"] == name]
+        labels = rows_of_set.loc[
+            rows_of_set["model"] == rows_of_set["model"].iloc[0], "label"
+        ]  # one per patient
+        if has_small_class(len(labels), int(labels.sum())):
+            # each step of a curve is one patient of the small class
+            ax.text(0.5, 0.5, small_class_note(), ha="center", va="center", wrap=True, fontsize=8)
+            ax.set_title(f"{'ROC' if kind == 'roc' else 'Precision-recall'}: {name}")
+            ax.set_axis_off()
+            continue
         for model, rows in test[test["test_set"] == name].groupby("model", sort=False):
             y, s = rows["label"].to_numpy(), rows["score"].to_numpy()
             if len(np.unique(y)) < 2:
@@ -227,6 +237,31 @@ def significant_winner(comparisons: pd.DataFrame, test_set: str, metric: str, a:
     return a if rows["mean_difference"].iloc[0] > 0 else b
 
 
+# Metrics that are ratios of a test set's confusion counts: with a class of 1 to 10 patients and N printed,
+# they give that class's size or the model's hits in it away (precision 0.028 of 76 patients is 2 positives
+# when a model flags everyone). AUC and Brier are averages over all pairs or patients and stay.
+COUNT_METRICS = frozenset({"recall", "precision", "balanced_accuracy", "f1", "auprc", "specificity"})
+SMALL_CLASS_NOTE = (
+    f"{MASK} hidden: a test set with a class of 1 to {{limit}} patients, whose size recall, precision, "
+    "balanced accuracy, F1, AUPRC and specificity would give away"
+)
+
+
+def has_small_class(n: int, n_positive: int) -> bool:
+    """True when a test set's positives or negatives number 1 to the suppression threshold."""
+    limit = suppression_threshold()
+    return 0 < n_positive <= limit or 0 < n - n_positive <= limit
+
+
+def small_class_note() -> str:
+    return SMALL_CLASS_NOTE.format(limit=suppression_threshold())
+
+
+def metric_text(text: str, metric: str, n: int, n_positive: int) -> str:
+    """A formatted metric, or MASK when it is a count ratio on a test set with a small class."""
+    return MASK if metric in COUNT_METRICS and has_small_class(n, n_positive) else text
+
+
 def prevalence_cell(n: int, n_positive: int) -> str:
     """Prevalence beside N would give a small class's count away (N x prevalence), so a class of 1 to 10
     patients prints as that suppressed count instead."""
@@ -250,18 +285,24 @@ def performance_table(
     """Markdown table shaped like the paper's Table 2 / Table 3 (mean ± SD over bootstrap resamples)."""
     head = [first_column, "Prevalence", "N", "Model"] + [name for _, name in TABLE_METRICS]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    hidden = False
     for name, counts in test_sets.items():
         prevalence = prevalence_cell(counts["n"], counts["n_positive"])
+        hidden |= has_small_class(counts["n"], counts["n_positive"])
         for i, model in enumerate(models):
             cells = []
             for metric, _ in TABLE_METRICS:
                 mean, sd = metric_cell(metrics, name, model, metric)
                 star = SIGNIFICANT if significant_winner(comparisons, name, metric, *pair) == model else ""
-                cells.append(f"{mean:.3f} ± {sd:.3f}{star}")
+                cells.append(
+                    metric_text(f"{mean:.3f} ± {sd:.3f}{star}", metric, counts["n"], counts["n_positive"])
+                )
             lead = (
                 [first_value.get(name, name), prevalence, mask_count(counts["n"])] if i == 0 else ["", "", ""]
             )
             lines.append("| " + " | ".join(lead + [label(model)] + cells) + " |")
+    if hidden:
+        lines += ["", small_class_note()]
     return "\n".join(lines)
 
 

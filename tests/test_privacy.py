@@ -3,6 +3,9 @@ rules themselves are audited in tests/test_cell_suppression.py)."""
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
+
 from ingest.build import AttritionRow, BuildResult
 from ingest.privacy import MASK
 
@@ -196,3 +199,72 @@ def test_medication_cohort_counts_hide_a_small_split_from_the_other_splits_class
                                 "test": tuple(k for k in sizes if k[0] == "test")})  # fmt: skip
     assert not column_leaks(known, flow, 10)
     assert all(v == MASK for v in shown.values())
+
+
+def _one_test_set(n: int, n_positive: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    from models_py.report import TABLE_METRICS
+
+    metrics = pd.DataFrame(
+        [
+            {"test_set": "test", "model": "lasso", "metric": m, "statistic": stat, "value": value}
+            for m, _ in TABLE_METRICS
+            for stat, value in (("mean", 0.028), ("sd", 0.01))
+        ]
+    )
+    comparisons = pd.DataFrame(
+        columns=["test_set", "metric", "model_a", "model_b", "p_adjusted", "mean_difference"]
+    )
+    return metrics, comparisons, {"test": {"n": n, "n_positive": n_positive}}
+
+
+def test_count_ratios_of_a_test_set_with_a_small_class_are_hidden():
+    # a model that flags all 76 patients has precision 2/76 = 0.028: with N printed, that is the count
+    from models_py.report import performance_table
+
+    metrics, comparisons, sets = _one_test_set(76, 2)
+    table = performance_table(metrics, comparisons, sets, ["lasso"], "Test set", {})
+    row = next(line for line in table.splitlines() if "Benchmark" in line)
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[4:] == ["*", "*", "*", "*", "0.028 ± 0.010", "*", "*"]  # recall .. F1 hidden, AUC kept
+    assert "a test set with a class of 1 to 10 patients" in table
+
+    metrics, comparisons, sets = _one_test_set(500, 100)
+    table = performance_table(metrics, comparisons, sets, ["lasso"], "Test set", {})
+    assert "*" not in table and table.count("0.028 ± 0.010") == len(metrics) // 2
+
+
+def test_curves_of_a_test_set_with_a_small_class_are_not_drawn(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from models_py import report
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for name, n_positive in (("small", 3), ("large", 40)):
+        labels = np.r_[np.ones(n_positive), np.zeros(100 - n_positive)]
+        for model in ("mdl", "lasso"):
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "test_set": name,
+                        "model": model,
+                        "split": "test",
+                        "label": labels,
+                        "score": rng.random(100),
+                    }
+                )
+            )
+    drawn = {}
+    original = plt.Figure.savefig
+
+    def capture(fig, path, **kwargs):
+        drawn.update({ax.get_title(): len(ax.lines) for ax in fig.axes})
+        return original(fig, path, **kwargs)
+
+    plt.Figure.savefig = capture
+    try:
+        report.plot_curves(pd.concat(rows), tmp_path / "roc.png", "roc")
+    finally:
+        plt.Figure.savefig = original
+    assert drawn["ROC: small"] == 0
+    assert drawn["ROC: large"] == 3  # two models and the diagonal

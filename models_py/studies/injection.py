@@ -547,7 +547,7 @@ def _report(summary: dict, results: dict[str, pd.DataFrame], marts: dict) -> str
             pair=("combined", "clinical"),
         ),
         "",
-        _interval_table(metrics),
+        _interval_table(metrics, summary["evaluation"]["test_sets"]["test"]),
         "",
         "![ROC](roc.png) ![PR](pr.png)",
         "",
@@ -613,16 +613,19 @@ def _report(summary: dict, results: dict[str, pd.DataFrame], marts: dict) -> str
     return "\n".join(lines)
 
 
-def _interval_table(metrics: pd.DataFrame) -> str:
+def _interval_table(metrics: pd.DataFrame, test: dict[str, int]) -> str:
     """AUC and AUPRC: point estimate with the 2.5-97.5 percentile bootstrap interval."""
     lines = ["| Model | AUC (95 % CI) | AUPRC (95 % CI) | Brier |", "|---|---|---|---|"]
     for model in MODELS:
         cells = []
         for metric in ("auc", "auprc"):
             v = _stats(metrics, model, metric)
-            cells.append(f"{v['point']:.3f} ({v['p2_5']:.3f}-{v['p97_5']:.3f})")
+            text = f"{v['point']:.3f} ({v['p2_5']:.3f}-{v['p97_5']:.3f})"
+            cells.append(rp.metric_text(text, metric, test["n"], test["n_positive"]))
         cells.append(f"{_stats(metrics, model, 'brier')['point']:.3f}")
         lines.append(f"| {model} | " + " | ".join(cells) + " |")
+    if rp.has_small_class(test["n"], test["n_positive"]):
+        lines += ["", rp.small_class_note()]
     return "\n".join(lines)
 
 
@@ -655,10 +658,18 @@ def summary_table(run_dir: Path) -> Table:
             model,
             f"{auc['point']:.3f}",
             f"{auc['p2_5']:.3f}-{auc['p97_5']:.3f}",
-            f"{_stats(metrics, model, 'auprc')['point']:.3f}",
-            f"{_stats(metrics, model, 'balanced_accuracy')['point']:.3f}",
+            *(
+                rp.metric_text(f"{_stats(metrics, model, m)['point']:.3f}", m, test["n"], test["n_positive"])
+                for m in ("auprc", "balanced_accuracy")
+            ),
             f"{_stats(metrics, model, 'brier')['point']:.3f}",
         )
+    captions = []
     if summary.get("truth"):
-        table.caption = f"Spearman(CNN score, planted lesion size) = {summary['truth']['spearman_cnn_vs_lesion_size']:.3f}"
+        captions.append(
+            f"Spearman(CNN score, planted lesion size) = {summary['truth']['spearman_cnn_vs_lesion_size']:.3f}"
+        )
+    if rp.has_small_class(test["n"], test["n_positive"]):
+        captions.append(rp.small_class_note())
+    table.caption = ". ".join(captions) or None
     return table

@@ -624,19 +624,22 @@ def summary_table(run_dir: Path) -> Table:
     table = Table(title=f"Surgery prediction: {config['task']} surgery, {config['protocol']} evaluation")
     for col in ("Test set", "Prevalence", "N", "Model", *(name for _, name in rp.TABLE_METRICS[:6])):
         table.add_column(col, justify="left" if col in ("Test set", "Model") else "right")
+    hidden = False
     for name, counts in test_sets.items():
         prevalence = rp.prevalence_cell(counts["n"], counts["n_positive"])
+        hidden |= rp.has_small_class(counts["n"], counts["n_positive"])
         for i, model in enumerate(models):
             cells = []
             for metric, _ in rp.TABLE_METRICS[:6]:
                 mean, sd = rp.metric_cell(metrics, name, model, metric)
                 winner = rp.significant_winner(comparisons, name, metric, "mdl", "lasso")
                 star = rp.SIGNIFICANT if winner == model else ""
-                cells.append(f"{mean:.3f} ± {sd:.3f}{star}")
+                text = f"{mean:.3f} ± {sd:.3f}{star}"
+                cells.append(rp.metric_text(text, metric, counts["n"], counts["n_positive"]))
             lead = [escape(name), prevalence, ev.mask_count(counts["n"])] if i == 0 else ["", "", ""]
             table.add_row(*lead, rp.label(model), *cells)
     table.caption = (
         f"Mean ± SD over bootstrap resamples. {rp.SIGNIFICANT} the better of MDL and Benchmark, Welch t-test "
-        f"p < {rp.ALPHA}."
+        f"p < {rp.ALPHA}." + (f" {rp.small_class_note()}." if hidden else "")
     )
     return table
