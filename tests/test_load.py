@@ -98,6 +98,31 @@ def test_new_version_appends_and_rejects_known_patients(source: Path, tmp_path: 
     assert counts(warehouse)["patients"] == 4
 
 
+def test_a_known_patient_whose_row_changed_is_named_as_not_updated(source: Path, tmp_path: Path):
+    warehouse = tmp_path / "lumbar.duckdb"
+    load_directory(source, warehouse)
+    # a newer cumulative extract: P1 unchanged, P2 died since and changed site
+    header = PATIENTS.splitlines()[0]
+    v2 = write(
+        tmp_path / "v2",
+        patients=header + "\nP1,1960-01-05,F,White,,north,,,en\nP2,1975-07-20,M,,,south,2023-01-02,,\n",
+    )
+    report = load_directory(v2, warehouse)
+    assert report.totals("patients") == (2, 0, 2)
+    changed = (
+        "patient_id: already loaded by an earlier load with other site, death_date (not updated: a load only adds "
+        "rows; load a corrected extract into a fresh warehouse)"
+    )
+    assert report.reject_reasons == {
+        ("patients", "patient_id: already loaded by an earlier load"): 1,
+        ("patients", changed): 1,
+    }
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select death_date from raw.patients where patient_id = 'P2'").fetchall() == [
+            (None,)
+        ]
+
+
 def test_an_overlapping_extract_adds_only_its_new_event_rows(source: Path, tmp_path: Path):
     warehouse = tmp_path / "lumbar.duckdb"
     load_directory(source, warehouse)
