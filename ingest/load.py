@@ -26,7 +26,8 @@ What is rejected (row goes to `raw.rejects` with a reason naming the column, nev
   - an event dated before the patient's birth_date, or more than 30 days after death_date
   - imaging_measurements / image_files whose image_id is not in imaging (this load or an earlier
     one); if the study's imaging row was rejected in this load the reason says so instead
-  - keyed tables (patients, providers, imaging): a key already loaded by an earlier load; an exact
+  - keyed tables (patients, providers, imaging): a key already loaded by an earlier load (the reason names
+    the columns whose values differ from the loaded row, which is never updated); an exact
     duplicate row (first kept); the same key with different data (all copies rejected, since we
     cannot tell which one is right)
   - event tables (diagnoses, procedures, prescriptions, observations): a row identical in every

@@ -119,7 +119,10 @@ def load_surgery_marts(marts_dir: Path, task: str) -> SurgeryMarts:
     warn_about_builds(marts_dir, hashes)
     if frames["mart_surgery_static"].empty:
         raise UserInputError(
-            f"mart_surgery_static in {marts_dir} has no rows for task '{task}'; check the task name or rebuild the marts"
+            # the task name is checked before; on real data an empty cohort is the usual cause
+            f"the {task} surgery cohort is empty (mart_surgery_static in {marts_dir} has no rows for it): no patient "
+            "passed its cohort rules; the attrition `lumbar build` prints (cohorts.cohort_attrition) shows where "
+            "they left"
         )
     return SurgeryMarts(
         static=frames["mart_surgery_static"],

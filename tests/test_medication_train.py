@@ -106,3 +106,20 @@ def test_best_predictor_set_is_chosen_on_training_rows_not_on_the_test_rows(medi
     assert set(borda.loc[borda.group == "best_balanced_accuracy", "feature"]) == set(
         borda.loc[borda.group == chosen, "feature"]
     )
+
+
+def test_outcomes_a_small_cohort_cannot_train_are_named_together():
+    from models_py.studies.medication import _check_classes
+
+    # 12 opioid, 12 none and no nsaid patients, half of each in train
+    profile = pd.DataFrame(
+        {"outcome": ["opioid"] * 12 + ["none"] * 12, "split": (["train"] * 6 + ["test"] * 6) * 2}
+    )
+    with pytest.raises(UserInputError) as raised:
+        _check_classes(profile, ["none_vs_nsaids", "none_vs_opioids", "nsaids_vs_opioids", "rest_vs_nsaids"])
+    message = str(raised.value)
+    assert "none_vs_nsaids (no patient of class nsaid in the train rows)" in message
+    assert "nsaids_vs_opioids (no patient of class nsaid in the train rows)" in message
+    assert "rest_vs_nsaids (no patient of class nsaid in the train rows)" in message
+    assert "run the others with --outcomes none_vs_opioids" in message
+    assert "np.int64" not in message

@@ -1,6 +1,7 @@
 """train_surgery end to end on small synthetic marts with planted signal."""
 
 import json
+import shutil
 import stat
 
 import pandas as pd
@@ -192,3 +193,14 @@ def test_lasso_features_reach_the_model_as_sparse_csr(marts, tmp_path, monkeypat
     assert len(seen) == 1 and sp.issparse(seen[0]) and seen[0].format == "csr"
     fitted = json.loads((run / "config.json").read_text())["fitted"]["lasso"]
     assert fitted["cv_tol"] == 1e-3 and fitted["tol"] == 1e-4
+
+
+def test_an_empty_cohort_says_so(marts, tmp_path):
+    # real exports without spine imaging (the Synthea and OMOP samples) give an empty cohort
+    shutil.copytree(marts, tmp_path / "marts")
+    static = tmp_path / "marts" / "mart_surgery_static.parquet"
+    frame = pd.read_parquet(static)
+    frame[frame["task"] == "early"].to_parquet(static)
+    with pytest.raises(UserInputError, match="the late surgery cohort is empty") as err:
+        load_surgery_marts(tmp_path / "marts", "late")
+    assert "task name" not in str(err.value) and "\n" not in str(err.value)

@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from ingest.privacy import MASK, mask_note, suppress, suppress_parts, suppress_subset
+from ingest.privacy import MASK, mask_note, suppress, suppress_parts, suppress_subset, suppression_threshold
 
 
 @dataclass
@@ -86,9 +86,10 @@ class LoadReport:
                     s.table,
                     Text(Path(s.source_file).name),  # a file name is text, not rich markup
                     suppress(s.rows_read),
-                    # read = loaded + rejected: a few rejects must not be found by subtraction
+                    # read = loaded + rejected: a few rejects, or a few rows loaded (a cumulative extract
+                    # whose rows were nearly all loaded before), must not be found by subtraction
                     suppress_subset(s.rows_read, s.rows_loaded),
-                    suppress(s.rows_rejected),
+                    suppress_subset(s.rows_read, s.rows_rejected),
                     note,
                 )
         return table
@@ -105,13 +106,30 @@ class LoadReport:
         masked_any = False
         for name in sorted({name for name, _ in self.reject_reasons}):
             reasons = {r: n for (t, r), n in self.reject_reasons.items() if t == name}
-            cells = suppress_parts(sum(reasons.values()), reasons)
+            if len(reasons) > 1:
+                cells = suppress_parts(sum(reasons.values()), reasons)
+            else:
+                cells = {r: suppress(n) for r, n in reasons.items()}
+            if not self._rejects_shown_exactly(name) and not any(_hidden(c) for c in cells.values()):
+                # the counts table hides this table's rejects (a few rows were loaded): the reasons must
+                # not add up to them, so the largest is hidden too
+                cells[max(reasons, key=lambda r: reasons[r])] = MASK
             masked_any = masked_any or MASK in cells.values()
-            for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1]):
-                table.add_row(name, Text(reason), cells[reason] if len(reasons) > 1 else suppress(n))
+            for reason in sorted(reasons, key=lambda r: -reasons[r]):
+                table.add_row(name, Text(reason), cells[reason])
         if masked_any:
             table.caption = mask_note()
         return table
+
+    def _rejects_shown_exactly(self, table: str) -> bool:
+        """Whether the counts table prints every file's rejected count of `table` exactly: neither it nor
+        the rows loaded beside it (read - rejected) is from 1 to the threshold."""
+        limit = suppression_threshold()
+        return all(
+            not 0 < s.rows_rejected <= limit and not 0 < s.rows_loaded <= limit
+            for s in self._live()
+            if s.table == table
+        )
 
     def to_rich_table(self) -> RenderableType:
         """Everything a user needs after a load: counts, reject reasons and warnings."""
@@ -122,3 +140,8 @@ class LoadReport:
         for warning in self.warnings:
             parts.append(Text(f"warning: {warning}", style="yellow"))
         return Group(*parts)
+
+
+def _hidden(cell: str) -> bool:
+    # MASK, '<11' or 'all but <11'
+    return cell == MASK or "<" in cell

@@ -197,16 +197,24 @@ def reject_duplicates(con: duckdb.DuckDBPyConnection, table: str, raw_exists: bo
     cols = ", ".join(TABLES[table].column_names)
     key_label = "/".join(key)
     join = " and ".join(f"r.{k} = v.{k}" for k in key)
+    # a key loaded before is never updated; a row that differs from the loaded one (a newer cumulative extract
+    # with a death date added) names the columns that differ, so the stale values do not go unnoticed
+    differing = ", ".join(
+        f"case when r.{c} is distinct from v.{c} then {_lit(c)} end" for c in TABLES[table].column_names
+    )
+    already = key_label + ": already loaded by an earlier load"
     earlier = (
-        f"select v._src, v._row, {_lit(key_label + ': already loaded by an earlier load')} as reason "
-        f"from valid v where exists (select 1 from raw.{table} r where {join})"
+        f"select _src, _row, case when diff = '' then {_lit(already)} else {_lit(already + ' with other ')} || diff "
+        f"|| {_lit(' (not updated: a load only adds rows; load a corrected extract into a fresh warehouse)')} end "
+        f"as reason from (select v._src, v._row, min(concat_ws(', ', {differing})) as diff "
+        f"from valid v join raw.{table} r on {join} group by v._src, v._row)"
         if raw_exists
         else "select null::integer as _src, null::bigint as _row, null::varchar as reason where false"
     )
     con.execute(
         f"""
         create or replace temp table _lumbar_dups as
-        with valid as (select _src, _row, {keys}, hash({cols}) as _h from {chk} where _reason is null),
+        with valid as (select _src, _row, {cols}, hash({cols}) as _h from {chk} where _reason is null),
         earlier as ({earlier}),
         fresh as (select * from valid v where not exists
                   (select 1 from earlier e where e._src = v._src and e._row = v._row)),

@@ -165,20 +165,31 @@ def _fit_cell(outcome, datatype, X, y, split, grid, seed):
 
 
 def _check_classes(profile: pd.DataFrame, outcomes: Sequence[str]) -> None:
+    """Every requested outcome needs both of its classes in the train and the test rows, and 5 training
+    patients in each for 5-fold CV. All outcomes that fail are named at once, each with the class it lacks
+    by name (a small cohort often lacks several), and the ones that can run are suggested."""
+    split_all = profile["split"].to_numpy()
+    problems: dict[str, str] = {}
     for outcome in outcomes:
+        keep, event = OUTCOMES[outcome]
+        names = {1: event, 0: "/".join(k for k in keep if k != event)}
         rows, y = outcome_rows(profile, outcome)
-        split = profile["split"].to_numpy()[rows]
+        split = split_all[rows]
         for part in ("train", "test"):
-            labels = set(y[split == part])
-            if labels != {0, 1}:
-                raise UserInputError(
-                    f"outcome {outcome} has only class(es) {sorted(labels)} in the {part} rows of {MART}; "
-                    "the cohort is too small for this outcome (drop it with --outcomes)"
-                )
-        if min(np.bincount(y[split == "train"])) < 5:
-            raise UserInputError(
-                f"outcome {outcome} has fewer than 5 training patients in a class; 5-fold CV needs more"
-            )
+            absent = [names[c] for c in (1, 0) if not (y[split == part] == c).any()]
+            if absent:
+                problems[outcome] = f"no patient of class {' or '.join(absent)} in the {part} rows"
+                break
+        else:
+            if min(np.bincount(y[split == "train"], minlength=2)) < 5:
+                problems[outcome] = "fewer than 5 training patients in a class; 5-fold CV needs more"
+    if problems:
+        usable = [o for o in outcomes if o not in problems]
+        raise UserInputError(
+            f"the medication cohort in {MART} is too small for "
+            + "; ".join(f"{o} ({why})" for o, why in problems.items())
+            + (f"; run the others with --outcomes {','.join(usable)}" if usable else "")
+        )
 
 
 def train_medication(

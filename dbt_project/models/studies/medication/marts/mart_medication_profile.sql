@@ -102,10 +102,11 @@ profile as (
         c.age_at_index as age_at_first_imaging,
         cast(extract(year from c.index_date) as {{ dbt.type_int() }}) as year_at_first_imaging,
         p.sex,
+        -- the negation applies to both words: OMOP's standard concept name is 'Not Hispanic or Latino'
         case
-            when lower(p.ethnicity) like '%hispanic%' and lower(p.ethnicity) not like '%not%'
+            when (lower(p.ethnicity) like '%hispanic%' or lower(p.ethnicity) like '%latin%')
+                and lower(p.ethnicity) not like '%not%'
                 and lower(p.ethnicity) not like '%non%' then 'hispanic'
-            when lower(p.ethnicity) like '%latin%' then 'hispanic'
             when lower(p.race) in ('white', 'caucasian') then 'white'
             when lower(p.race) like '%black%' or lower(p.race) like '%african%' then 'black'
             when lower(p.race) like '%asian%' then 'asian'
