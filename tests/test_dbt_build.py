@@ -393,6 +393,44 @@ def test_feature_dictionary_uses_training_rows_only(built: BuildResult) -> None:
         assert entry["kept_classical"] == (0.001 < len(train) / n_train < 0.99)
 
 
+def _yaml_columns(kind: str) -> dict[str, list[str]]:
+    """Columns each model or seed documents in the dbt project's YAML, in YAML order."""
+    import yaml
+
+    from ingest.paths import DBT_PROJECT_DIR
+
+    documented: dict[str, list[str]] = {}
+    for path in DBT_PROJECT_DIR.rglob("*.yml"):
+        if "target" in path.parts or path.name in ("dbt_project.yml", "profiles.yml"):
+            continue
+        for entry in (yaml.safe_load(path.read_text()) or {}).get(kind, []) or []:
+            documented[entry["name"]] = [c["name"] for c in entry.get("columns", []) or []]
+    return documented
+
+
+def test_every_built_model_and_seed_documents_exactly_its_columns(built: BuildResult) -> None:
+    # the static check (tests/test_dbt_project.py) sees only the YAML: a column a model outputs but the YAML
+    # never names (a mart's predictor, a cohort's date) is caught only against what dbt actually built
+    from ingest.paths import DBT_PROJECT_DIR
+
+    built_columns: dict[str, list[str]] = {}
+    for table, column in _query(
+        built,
+        "select table_name, column_name from information_schema.columns "
+        "where table_schema <> 'raw' order by table_name, ordinal_position",
+    ):
+        built_columns.setdefault(table, []).append(column)
+    for kind, folder, suffix in (("models", "models", "*.sql"), ("seeds", "seeds", "*.csv")):
+        documented = _yaml_columns(kind)
+        for name in sorted(p.stem for p in (DBT_PROJECT_DIR / folder).rglob(suffix)):
+            assert name in built_columns, f"{name} was not built"
+            undocumented = [c for c in built_columns[name] if c not in documented.get(name, [])]
+            not_built = [c for c in documented.get(name, []) if c not in built_columns[name]]
+            assert not undocumented and not not_built, (
+                f"{name}: columns without YAML docs {undocumented}, YAML columns it does not output {not_built}"
+            )
+
+
 def test_split_is_stratified_by_label(built: BuildResult) -> None:
     rows = _mart(built, "mart_surgery_static")
     for task in ("early", "late"):

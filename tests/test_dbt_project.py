@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import re
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,60 @@ def test_gem_seed_is_what_the_script_regenerates() -> None:
         committed = [tuple(row[:-1]) for row in reader]
     assert header[:-1] == list(module.COLUMNS)
     assert committed == module.read_gem()
+
+
+def _tests_of(column: dict) -> list[str]:
+    return [t if isinstance(t, str) else next(iter(t)) for t in column.get("data_tests", []) or []]
+
+
+MART_KEYS = {  # docs/architecture.md: the key of each mart
+    "mart_surgery_static": ["task", "patient_id"],
+    "mart_surgery_codes": ["task", "patient_id", "feature_type", "feature", "bin"],
+    "mart_surgery_codes_patient": ["task", "patient_id", "feature_type", "feature"],
+    "mart_surgery_feature_dictionary": ["task", "feature_type", "feature"],
+    "mart_surgery_report": ["task", "patient_id"],
+    "mart_report_corpus": ["image_id"],
+    "mart_medication_profile": ["patient_id"],
+    "mart_stratification_features": ["patient_id"],
+    "mart_injection_features": ["patient_id"],
+    "mart_injection_images": ["image_id", "file_number"],
+}
+
+
+def test_every_mart_has_a_contract_and_a_unique_not_null_key() -> None:
+    marts = {name: entry for name, entry in _yaml_entries("models").items() if name.startswith("mart_")}
+    assert set(marts) == set(MART_KEYS)
+    for name, entry in marts.items():
+        # external (DuckDB) and table (Spark) both enforce contracts: trainers may rely on names and types
+        assert (entry.get("config") or {}).get("contract", {}).get("enforced") is True, f"{name}: no contract"
+        assert all(c.get("data_type") for c in entry["columns"]), f"{name}: a column lacks its data_type"
+        columns = {c["name"]: _tests_of(c) for c in entry["columns"]}
+        key = MART_KEYS[name]
+        for column in key:
+            assert {"not_null", "unique"} & set(columns[column]), f"{name}.{column}: key column not tested"
+        if len(key) == 1:
+            assert "unique" in columns[key[0]], f"{name}: key {key} not tested unique"
+        else:
+            combos = [
+                t["unique_combination_of_columns"]["arguments"]["combination_of_columns"]
+                for t in entry.get("data_tests", []) or []
+                if isinstance(t, dict) and "unique_combination_of_columns" in t
+            ]
+            assert key in combos, f"{name}: key {key} not tested unique"
+
+
+def test_every_mart_with_dated_predictors_has_a_leakage_test() -> None:
+    leakage_refs: set[str] = set()
+    for path in (PROJECT / "tests").rglob("*.yml"):
+        for entry in (yaml.safe_load(path.read_text()) or {}).get("data_tests", []) or []:
+            if entry.get("description", "").startswith("Leakage"):
+                sql = (path.parent / f"{entry['name']}.sql").read_text()
+                leakage_refs |= set(re.findall(r"ref\('(\w+)'\)", sql))
+    # the stratification mart is cross-sectional (001: questionnaire, MRI and outcome at one visit)
+    dated = {
+        "mart_surgery_codes",
+        "mart_surgery_static",
+        "mart_medication_profile",
+        "mart_injection_features",
+    }
+    assert dated <= leakage_refs, f"marts without a leakage test: {dated - leakage_refs}"

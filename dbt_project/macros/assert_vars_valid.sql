@@ -43,6 +43,8 @@
         'stratification_outcome_min_frequency': [0, 4],
         'stratification_outcome_min_bothersomeness': [0, 10],
         'injection_responder_min_percent': [1, 100],
+        'injection_mcid_nrs_points': [1, 10],
+        'medication_obesity_min_bmi': [10, 80],
         'medication_minimum_age': [0, 120],
         'dq_max_age_years': [1, 150],
         'split_seed': [0, 4294967295],

@@ -1,7 +1,7 @@
 {#
   One row per injection-cohort patient with a complete outcome and a pre-injection MRI: the label
   (good_outcome = NRS reduction >= injection_responder_min_percent %, exactly 50 % counts; responder macro),
-  a 2-point MCID responder for comparison, clinical features (age, sex, baseline NRS, indication) and the
+  an MCID responder (reduction >= injection_mcid_nrs_points, 2) for comparison, clinical features (age, sex, baseline NRS, indication) and the
   report-derived grades at the treated level: Miskin central canal and lateral recess grade (0-3) and Modic
   type (0 none, 1-3), read from "Miskin grade N" / "Modic type N" / "No Modic" phrases (null when absent).
   Split: deterministic stratified 75/25 by label (split macro, injection_split_* vars).
@@ -50,7 +50,8 @@ labelled as (
         c.nrs_post,
         cast({{ responder_percent('c.nrs_pre', 'c.nrs_post', var('injection_responder_min_percent')) }}
             as {{ dbt.type_int() }}) as good_outcome,
-        cast({{ responder_mcid('c.nrs_pre', 'c.nrs_post', 2) }} as {{ dbt.type_int() }}) as mcid_responder,
+        cast({{ responder_mcid('c.nrs_pre', 'c.nrs_post', var('injection_mcid_nrs_points')) }} as {{ dbt.type_int() }})
+            as mcid_responder,
         cast(g.miskin_central_text as {{ dbt.type_int() }}) as miskin_central,
         cast(g.miskin_lateral_text as {{ dbt.type_int() }}) as miskin_lateral_recess,
         cast(case when g.modic_text is not null then g.modic_text when g.says_no_modic then '0' end

@@ -14,7 +14,8 @@ final as (
         f.image_id,
         fl.path,
         fl.format,
-        row_number() over (partition by f.image_id order by fl.path) as file_number
+        -- bigint on every engine (Spark's row_number is an int): the contract names one type
+        cast(row_number() over (partition by f.image_id order by fl.path) as {{ dbt.type_bigint() }}) as file_number
     from features as f
     inner join {{ ref('stg_ehr__image_files') }} as fl
         on f.image_id = fl.image_id

@@ -1,7 +1,7 @@
 {#
   The charted facts the medication-study profile is built from, for every patient with an index MRI: chart
-  diagnosis groups (med_chart_dx_groups) and mapped observations (med_observation_values; BMI >= 30 as obesity;
-  negative_psych_state), restricted to events dated on or before index + medication_feature_days_after_index
+  diagnosis groups (med_chart_dx_groups) and mapped observations (med_observation_values; a BMI of at least
+  medication_obesity_min_bmi (30) as obesity; negative_psych_state), restricted to events dated on or before index + medication_feature_days_after_index
   (30; 004_8aea355467337d34.txt: profiles "up to one month after their first lumbar spine MRI"). Long form:
   one row per event; the mart takes a flag per diagnosis group and the latest value per observation feature.
 #}
@@ -66,7 +66,7 @@ numeric_observations as (
         'observation' as source,
         case name when 'bmi' then 'obesity' else name end as feature,
         case
-            when name = 'bmi' and value_num >= 30 then '1'
+            when name = 'bmi' and value_num >= {{ var('medication_obesity_min_bmi') }} then '1'
             when name = 'negative_psych_state' and value_num >= 1 then '1'
             else '0'
         end as feature_value,
