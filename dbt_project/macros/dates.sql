@@ -12,3 +12,17 @@
 {% macro sql_string_list(values) -%}
     ({%- for v in values -%}{{ dbt.string_literal(v) }}{%- if not loop.last -%}, {% endif -%}{%- endfor -%})
 {%- endmacro %}
+
+
+{# Age in completed years on `on_date`: the year difference, minus one when that year's birthday has not come
+   yet. Days / 365.25 is a day off around birthdays (born 2002-01-01 gives 0 on 2003-01-01). #}
+{% macro completed_years(birth_date, on_date) -%}
+    cast({{ dbt.datediff(birth_date, on_date, 'year') }}
+        - case
+            when extract(month from {{ on_date }}) < extract(month from {{ birth_date }})
+                or (extract(month from {{ on_date }}) = extract(month from {{ birth_date }})
+                    and extract(day from {{ on_date }}) < extract(day from {{ birth_date }}))
+                then 1
+            else 0
+        end as {{ dbt.type_int() }})
+{%- endmacro %}

@@ -44,7 +44,7 @@ labelled as (
         c.image_id,
         c.indication,
         p.sex,
-        cast(floor({{ days_between('p.birth_date', 'c.injection_date') }} / 365.25) as {{ dbt.type_int() }})
+        {{ completed_years('p.birth_date', 'c.injection_date') }}
             as age_at_injection,
         c.nrs_pre,
         c.nrs_post,

@@ -109,15 +109,7 @@ candidates as (
         i.has_report,
         (i.index_date between {{ var_date('medication_index_start') }} and {{ var_date('medication_index_end') }})
             as in_index_range,
-        -- completed years: year difference minus one when the birthday has not come yet that year
-        cast({{ dbt.datediff('p.birth_date', 'i.index_date', 'year') }}
-            - case
-                when extract(month from i.index_date) < extract(month from p.birth_date)
-                    or (extract(month from i.index_date) = extract(month from p.birth_date)
-                        and extract(day from i.index_date) < extract(day from p.birth_date))
-                    then 1
-                else 0
-            end as {{ dbt.type_int() }}) as age_at_index,
+        {{ completed_years('p.birth_date', 'i.index_date') }} as age_at_index,
         (l.patient_id is not null) as has_lbp_code,
         {%- for g in exclusion_groups %}
         coalesce(e.has_prior_{{ g | replace('prior_', '') }}, 0) = 1 as has_prior_{{ g | replace('prior_', '') }},

@@ -70,7 +70,7 @@ final as (
         p.site,
         p.sex,
         v.visit_date,
-        cast(floor({{ days_between('p.birth_date', 'v.visit_date') }} / 365.25) as {{ dbt.type_int() }})
+        {{ completed_years('p.birth_date', 'v.visit_date') }}
             as age_at_visit,
         c.image_id,
         c.image_date

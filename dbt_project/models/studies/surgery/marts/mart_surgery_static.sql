@@ -34,15 +34,7 @@ joined as (
         c.label,
         c.split,
         c.site,
-        -- completed years: year difference minus one when the birthday has not come yet that year
-        cast({{ dbt.datediff('p.birth_date', 'c.index_date', 'year') }}
-            - case
-                when extract(month from c.index_date) < extract(month from p.birth_date)
-                    or (extract(month from c.index_date) = extract(month from p.birth_date)
-                        and extract(day from c.index_date) < extract(day from p.birth_date))
-                    then 1
-                else 0
-            end as {{ dbt.type_int() }}) as age_at_index,
+        {{ completed_years('p.birth_date', 'c.index_date') }} as age_at_index,
         p.sex,
         coalesce(p.race, 'unknown') as race,
         coalesce(p.ethnicity, 'unknown') as ethnicity,
