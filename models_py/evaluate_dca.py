@@ -55,7 +55,9 @@ def decision_curves(
     seed: int = 0,
 ) -> pd.DataFrame:
     """Long table: strategy, threshold, net_benefit, p2_5, p97_5 (percentile bootstrap), for every
-    strategy in `risks` plus treat-all and treat-none, all on the same resamples."""
+    strategy in `risks` plus treat-all and treat-none, all on the same resamples; n_treated_positive and
+    n_treated_negative are the point estimate's TP and FP counts (a report must not let a small one be solved
+    for: net benefit with n printed is a linear function of them)."""
     y = np.asarray(y).astype(int)
     strategies = {**{k: np.asarray(v, dtype=float) for k, v in risks.items()}, TREAT_ALL: np.ones(len(y))}
     idx = bootstrap_indices(len(y), n_bootstrap, seed)
@@ -68,14 +70,46 @@ def decision_curves(
         point = _weighted_net_benefit(y_, risk_, t, np.ones((1, n)))[0]
         boot = _weighted_net_benefit(y_, risk_, t, weights)
         low, high = np.percentile(boot, [2.5, 97.5], axis=0)
+        treat = risk_[:, None] >= t[None, :]
         rows.append(
-            pd.DataFrame({"strategy": name, "threshold": t, "net_benefit": point, "p2_5": low, "p97_5": high})
+            pd.DataFrame(
+                {
+                    "strategy": name,
+                    "threshold": t,
+                    "net_benefit": point,
+                    "p2_5": low,
+                    "p97_5": high,
+                    "n_treated_positive": (treat & (y_[:, None] == 1)).sum(axis=0),
+                    "n_treated_negative": (treat & (y_[:, None] == 0)).sum(axis=0),
+                }
+            )
         )
     t = np.asarray(thresholds, dtype=float)
     zeros = np.zeros(len(t))
     rows.append(
         pd.DataFrame(
-            {"strategy": TREAT_NONE, "threshold": t, "net_benefit": zeros, "p2_5": zeros, "p97_5": zeros}
+            {
+                "strategy": TREAT_NONE,
+                "threshold": t,
+                "net_benefit": zeros,
+                "p2_5": zeros,
+                "p97_5": zeros,
+                "n_treated_positive": np.zeros(len(t), dtype=int),
+                "n_treated_negative": np.zeros(len(t), dtype=int),
+            }
         )
     )
     return pd.concat(rows, ignore_index=True)
+
+
+def reveals_small_count(curves: pd.DataFrame, n_positive: int, n_negative: int, limit: int) -> pd.Series:
+    """Per row of `decision_curves`: True when its treated or untreated positives or negatives number 1 to
+    `limit`. With n and the prevalence known, net benefit at two thresholds treating the same patients solves
+    for TP and FP, and the untreated counts follow by subtraction, so such a cell must be hidden."""
+    counts = [
+        curves["n_treated_positive"],
+        curves["n_treated_negative"],
+        n_positive - curves["n_treated_positive"],
+        n_negative - curves["n_treated_negative"],
+    ]
+    return pd.concat([(c > 0) & (c <= limit) for c in counts], axis=1).any(axis=1)

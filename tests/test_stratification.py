@@ -180,6 +180,21 @@ def test_report_hides_net_benefit_when_an_outcome_class_is_small(run):
     assert "| threshold" not in hidden and "decision_curves.png" not in hidden
 
 
+def test_net_benefit_cells_that_give_a_small_treated_count_away_are_hidden():
+    from models_py.evaluate_dca import reveals_small_count
+
+    # 200 participants, 60 with the outcome; the strategy treats exactly 5 positives at risk >= 0.5
+    y = np.r_[np.ones(60), np.zeros(140)].astype(int)
+    risk = np.r_[np.full(5, 0.9), np.full(55, 0.3), np.full(70, 0.3), np.full(70, 0.1)]
+    curves = decision_curves(y, {"m": risk}, [0.2, 0.5], n_bootstrap=10)
+    m = curves[curves.strategy == "m"].set_index("threshold")
+    assert m.loc[0.5, ["n_treated_positive", "n_treated_negative"]].tolist() == [5, 0]
+    hidden = reveals_small_count(curves, 60, 140, 10).to_numpy()
+    by_row = dict(zip(zip(curves.strategy, curves.threshold, strict=True), hidden, strict=True))
+    assert by_row[("m", 0.5)] and not by_row[("m", 0.2)]  # at 0.2: all 60 positives and 70 negatives treated
+    assert not by_row[(TREAT_ALL, 0.5)] and not by_row[(TREAT_NONE, 0.5)]
+
+
 def test_net_benefit_equals_dcurves():
     dcurves = pytest.importorskip("dcurves")
     rng = np.random.default_rng(3)

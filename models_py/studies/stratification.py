@@ -68,7 +68,7 @@ from ingest.privacy import MASK, mask_note, suppress_parts, suppress_subset, sup
 from models_py import report as rp
 from models_py.errors import UserInputError
 from models_py.evaluate import mask_count
-from models_py.evaluate_dca import TREAT_ALL, TREAT_NONE, decision_curves
+from models_py.evaluate_dca import TREAT_ALL, TREAT_NONE, decision_curves, reveals_small_count
 from models_py.marts import (
     mart_path,
     marts_record,
@@ -361,7 +361,7 @@ def train_stratification(
     for name, r in results.items():
         _plot_k(r.choice.table, run_dir / f"k_selection_{name}.png", FRAMEWORK_LABELS[name])
         _plot_profiles(frame, r.labels, r.names, run_dir / f"profiles_{name}.png", FRAMEWORK_LABELS[name])
-    _plot_decision_curves(curves, run_dir / "decision_curves.png")
+    _plot_decision_curves(curves, int(y.sum()), int(len(y) - y.sum()), run_dir / "decision_curves.png")
     frameworks = {
         name: {
             "inputs": list(FRAMEWORKS[name]),
@@ -470,7 +470,14 @@ def _plot_profiles(
     rp.plt.close(fig)
 
 
-def _plot_decision_curves(curves: pd.DataFrame, path: Path) -> None:
+def _plot_decision_curves(curves: pd.DataFrame, n_positive: int, n_negative: int, path: Path) -> None:
+    """Net benefit per strategy; points the report table would hide (reveals_small_count) are gaps."""
+    hidden = reveals_small_count(curves, n_positive, n_negative, suppression_threshold())
+    curves = curves.assign(
+        net_benefit=curves["net_benefit"].mask(hidden),
+        p2_5=curves["p2_5"].mask(hidden),
+        p97_5=curves["p97_5"].mask(hidden),
+    )
     fig, ax = rp.plt.subplots(figsize=(6, 4.5))
     for name, rows in curves.groupby("strategy", sort=False):
         ax.plot(rows["threshold"], rows["net_benefit"], label=name)
@@ -532,8 +539,11 @@ def _report(summary: dict, k_table: pd.DataFrame, profiles: pd.DataFrame, curves
     flow = suppress_parts(
         summary["n_participants"], {"clustered": summary["n_clustered"], **summary["excluded"]}
     )
-    picks = curves[curves["threshold"].round(2).isin([0.1, 0.2, 0.3, 0.4, 0.5])]
-    wide = picks.pivot(index="threshold", columns="strategy", values="net_benefit").reset_index()
+    picks = curves[curves["threshold"].round(2).isin([0.1, 0.2, 0.3, 0.4, 0.5])].copy()
+    n_known, n_positive = summary["n_outcome_known"], summary["n_outcome_positive"]
+    hidden = reveals_small_count(picks, n_positive, n_known - n_positive, suppression_threshold())
+    picks["cell"] = [MASK if h else f"{v:.4f}" for v, h in zip(picks["net_benefit"], hidden, strict=True)]
+    wide = picks.pivot(index="threshold", columns="strategy", values="cell").reset_index()
     lines = [
         "# Multimodal LBP stratification",
         "",
@@ -579,7 +589,6 @@ def _report(summary: dict, k_table: pd.DataFrame, profiles: pd.DataFrame, curves
         rp.markdown_table(acc, ".3f"),
         "",
     ]
-    n_known, n_positive = summary["n_outcome_known"], summary["n_outcome_positive"]
     prevalence = rp.prevalence_cell(n_known, n_positive)
     lines += [
         "## Decision curves: persistent bothersome LBP",
@@ -595,7 +604,13 @@ def _report(summary: dict, k_table: pd.DataFrame, profiles: pd.DataFrame, curves
         # away; they stay in decision_curves.parquet inside the run folder
         lines += ["Net benefit not shown: one outcome class has 1 to 10 participants.", ""]
     else:
-        lines += [rp.markdown_table(wide, ".4f"), "", "![decision curves](decision_curves.png)", ""]
+        note = (
+            [f"{MASK} hidden: the strategy treats or leaves untreated 1 to {suppression_threshold()} participants "
+             "of one outcome class at that threshold, which net benefit beside n would give away.", ""]
+            if hidden.any()
+            else []
+        )  # fmt: skip
+        lines += [rp.markdown_table(wide, ".4f"), "", *note, "![decision curves](decision_curves.png)", ""]
     return "\n".join(lines)
 
 
