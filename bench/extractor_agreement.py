@@ -6,7 +6,10 @@ per positive finding, level and severity), this module scores presence per repor
 recall, F1) and exact severity agreement on reports where both say present. The paper's language-model
 extractor reached 0.956 F1 on 20 reports (004_8aea355467337d34.txt, Supplemental Table 1).
 
-    python -m models_py.explain.extractor_agreement --warehouse W.duckdb --truth DIR/truth/report_findings.parquet
+    python -m bench.extractor_agreement --warehouse W.duckdb --truth DIR/truth/report_findings.parquet
+
+It reads the warehouse's intermediate tables, so it lives beside the benchmarks, not among the trainers (which
+read only Parquet marts); the truth exists only for generated data, so its counts are never a patient's.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.metrics import f1_score, precision_score, recall_score
 
 FINDINGS = (
     "disc_pathology",
@@ -70,10 +74,10 @@ def agreement(predicted: pd.DataFrame, truth: pd.DataFrame, image_ids: pd.Series
     out = []
     for finding, g in merged.groupby("finding", sort=False):
         p, t = g["predicted"].to_numpy() > 0, g["true"].to_numpy() > 0
-        tp, fp, fn = int((p & t).sum()), int((p & ~t).sum()), int((~p & t).sum())
-        precision = tp / (tp + fp) if tp + fp else np.nan
-        recall = tp / (tp + fn) if tp + fn else np.nan
-        f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else np.nan
+        # undefined (no predicted or no true positives) is NaN, not 0: "nothing to score" is not "all wrong"
+        precision = precision_score(t, p, zero_division=np.nan)
+        recall = recall_score(t, p, zero_division=np.nan)
+        f1 = f1_score(t, p, zero_division=np.nan)
         both = p & t
         exact = (
             (g["predicted"].to_numpy()[both] == g["true"].to_numpy()[both]).mean() if both.any() else np.nan
