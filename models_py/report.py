@@ -8,6 +8,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import subprocess
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -102,13 +103,36 @@ def run_versions(*modules: str) -> dict[str, str]:
         lumbar = importlib.metadata.version("lumbar")
     except importlib.metadata.PackageNotFoundError:  # run from a checkout that was never installed
         lumbar = "not installed"
-    versions = {"python": platform.python_version(), "lumbar": lumbar}
+    versions = {"python": platform.python_version(), "lumbar": lumbar, "lumbar_commit": source_commit()}
     for name in (*BASE_MODULES, *modules):
         try:
             versions[name] = str(getattr(importlib.import_module(name), "__version__", "unknown"))
         except ImportError:
             versions[name] = "not installed"
     return versions
+
+
+def source_commit() -> str:
+    """The git commit of the lumbar checkout the code runs from, '+modified' when tracked files differ from it
+    (the package version stays 0.1.0 between releases, so only the commit names the code behind a run);
+    'unknown' outside a git checkout."""
+    root = Path(__file__).resolve().parents[1]
+    if not (root / ".git").exists():
+        return "unknown"
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        modified = (
+            subprocess.run(["git", "-C", str(root), "diff", "--quiet", "HEAD"], timeout=10).returncode != 0
+        )
+    except (OSError, subprocess.SubprocessError):  # no git on the machine, or not a repository after all
+        return "unknown"
+    return head + ("+modified" if modified else "")
 
 
 def write_json(path: Path, obj: object) -> None:
