@@ -541,3 +541,21 @@ def test_synthea27_sample_units_are_lumbars_units():
     )
     assert not [r for r in result.rejects if r.table == "observations"]
     assert not [n for n in result.notes if "no unit" in n]
+
+
+def test_synthea27_sample_rows_without_a_value_are_counted_per_name():
+    # the sample's ETL wrote no answer at all into OBSERVATION: every row, smoking included, is a bare name
+    result = read_omop(SYNTHEA27)
+    source = csv_rows(SYNTHEA27 / "OBSERVATION.csv")
+    smoking = sum(r["observation_source_value"] == "72166-2" for r in source)
+    (note,) = [n for n in result.notes if n.startswith(str(SYNTHEA27 / "OBSERVATION.csv"))]
+    assert f"{len(source):,} rows (smoking {smoking}, " in note
+    assert "other names" in note and "have no value" in note and "loaded as names only" in note
+    assert not any(r["person_id"] in note.split() for r in source[:50])  # counts, never patients
+    assert {r["value_text"] for r in rows_of(result, "observations") if r["name"] == "smoking"} == {None}
+
+
+def test_rows_without_a_value_small_counts_hidden(handmade: AdapterResult):
+    # observation row 4 is the only bare name; row 1 (smoking with a value concept) is not counted
+    (note,) = [n for n in handmade.notes if "have no value" in n]
+    assert note.startswith(str(HANDMADE / "observation.csv") + ": <11 rows (other names *) have no value")

@@ -729,8 +729,8 @@ def _observation_sql(table: str) -> str:
 
 
 def _observation_notes(con: duckdb.DuckDBPyConnection, table: str, label: str) -> list[str]:
-    """Counts, per lumbar name, of numbers read in lumbar's unit because the row names no unit. Names
-    and counts only, never patient rows."""
+    """Counts, per lumbar name (other names together), of rows loaded without any value and of numbers
+    read in lumbar's unit because the row names no unit. Names and counts only, never patient rows."""
     named = list(dict.fromkeys(m.LOINC_NAMES.values()))
     group = f"case when name in ({', '.join(sql_str(n) for n in named)}) then name else 'other names' end"
     order = " ".join(f"when {sql_str(n)} then {i}" for i, n in enumerate(named))
@@ -743,6 +743,15 @@ def _observation_notes(con: duckdb.DuckDBPyConnection, table: str, label: str) -
         )
 
     notes = []
+    valueless = by_group("name is not null and number is null and value_text is null")
+    if valueless is not None:
+        read = "value_as_number, value_as_concept_id, value_source_value" + (
+            ", value_as_string" if table == "observation" else ""
+        )
+        notes.append(
+            f"{label}: {valueless} have no value ({read} empty or unresolved); loaded as names only, "
+            "with nothing for a study to read (a smoking row without its answer leaves smoking status empty)"
+        )
     missing = by_group("unit_checked and unit_missing")
     if missing is not None:
         notes.append(
