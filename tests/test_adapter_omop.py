@@ -461,3 +461,101 @@ def test_damaged_vocabulary_file_is_a_one_line_error(tmp_path: Path, damage: str
         read_omop(folder)
     message = str(info.value)
     assert message.startswith(str(concept)) and "\n" not in message
+
+
+# --- units and values of observations ---------------------------------------------------------------
+
+MEASUREMENT_HEADER = (HANDMADE / "measurement.csv").read_text(encoding="utf-8").splitlines()[0]
+# local unit concepts (the 2-billion range is OMOP's for site concepts) standing for UCUM pound and metre
+UNIT_CONCEPTS = [
+    "2000000901,pound (US and British),Unit,UCUM,Unit,S,[lb_av],1970-01-01,2099-12-31,",
+    "2000000902,meter,Unit,UCUM,Unit,S,m,1970-01-01,2099-12-31,",
+]
+
+
+def unit_cdm(tmp_path: Path, rows: list[tuple[str, str, str, str]]) -> Path:
+    """The hand-made CDM with measurement.csv holding (source LOINC, value, unit_concept_id,
+    unit_source_value) rows for person 1, and two UCUM unit concepts added to CONCEPT."""
+    folder = copy_without(tmp_path)
+    lines = [
+        f"{i},1,0,2016-05-03,,,32817,0,{value},0,{unit_id},,,10,,,{loinc},0,{unit},,{value},,"
+        for i, (loinc, value, unit_id, unit) in enumerate(rows, start=1)
+    ]
+    (folder / "measurement.csv").write_text("\n".join([MEASUREMENT_HEADER, *lines]) + "\n", encoding="utf-8")
+    with (folder / "concept.csv").open("a", encoding="utf-8") as concept:
+        concept.write("\n".join(UNIT_CONCEPTS) + "\n")
+    return folder
+
+
+UNIT_ROWS = [
+    ("29463-7", "150", "0", "lb"),  # 1: source value, common spelling
+    ("29463-7", "150", "2000000901", ""),  # 2: UCUM concept [lb_av]
+    ("8302-2", "1.75", "2000000902", "m"),  # 3: UCUM concept m
+    ("8302-2", "70", "0", "[in_i]"),  # 4: UCUM code as source value
+    ("29463-7", "70", "9529", "kg"),  # 5: kilogram concept (not in this CONCEPT: the source value)
+    ("29463-7", "11", "0", "stone"),  # 6: unknown: rejected
+    ("29463-7", "70", "0", ""),  # 7: no unit: read as kg, counted
+]
+
+
+def test_measurement_units_are_converted_or_rejected(tmp_path: Path):
+    result = read_omop(unit_cdm(tmp_path, UNIT_ROWS))
+    assert_accounted(result)
+    expected = {1: ("weight_kg", 68.0388555), 2: ("weight_kg", 68.0388555), 3: ("height_cm", 175.0)}
+    expected |= {4: ("height_cm", 177.8), 5: ("weight_kg", 70.0), 7: ("weight_kg", 70.0)}
+    for row, (name, value) in expected.items():
+        mapped = mapped_row(result, "observations", "measurement", row)
+        assert (mapped["name"], mapped["value_num"]) == (name, pytest.approx(value))
+    assert reject_reason(result, "measurement", 6) == (
+        "unit_concept_id, unit_source_value: unit 'stone' is not one lumbar converts to kg for weight_kg"
+    )
+    (note,) = [n for n in result.notes if "no unit" in n]
+    assert "(weight_kg *) have no unit (unit_concept_id and unit_source_value empty)" in note
+
+
+def test_measurement_units_without_vocabulary(tmp_path: Path):
+    # without CONCEPT a unit concept resolves only through unit_source_value or lumbar's own units
+    rows = [
+        ("29463-7", "70", "9529", ""),
+        ("29463-7", "150", "2000000901", ""),
+        ("29463-7", "150", "2000000901", "lb"),
+    ]
+    folder = unit_cdm(tmp_path, rows)
+    (folder / "concept.csv").unlink()
+    result = read_omop(folder)
+    assert mapped_row(result, "observations", "measurement", 1)["value_num"] == 70.0
+    assert "unit 'concept 2000000901' is not one lumbar converts to kg" in reject_reason(
+        result, "measurement", 2
+    )
+    assert mapped_row(result, "observations", "measurement", 3)["value_num"] == pytest.approx(68.0388555)
+
+
+def test_synthea27_sample_units_are_lumbars_units():
+    result = read_omop(SYNTHEA27)
+    source = csv_rows(SYNTHEA27 / "MEASUREMENT.csv")
+    weights = sorted(
+        float(r["value_as_number"]) for r in source if r["measurement_source_value"] == "29463-7"
+    )
+    assert (
+        sorted(r["value_num"] for r in rows_of(result, "observations") if r["name"] == "weight_kg") == weights
+    )
+    assert not [r for r in result.rejects if r.table == "observations"]
+    assert not [n for n in result.notes if "no unit" in n]
+
+
+def test_synthea27_sample_rows_without_a_value_are_counted_per_name():
+    # the sample's ETL wrote no answer at all into OBSERVATION: every row, smoking included, is a bare name
+    result = read_omop(SYNTHEA27)
+    source = csv_rows(SYNTHEA27 / "OBSERVATION.csv")
+    smoking = sum(r["observation_source_value"] == "72166-2" for r in source)
+    (note,) = [n for n in result.notes if n.startswith(str(SYNTHEA27 / "OBSERVATION.csv"))]
+    assert f"{len(source):,} rows (smoking {smoking}, " in note
+    assert "other names" in note and "have no value" in note and "loaded as names only" in note
+    assert not any(r["person_id"] in note.split() for r in source[:50])  # counts, never patients
+    assert {r["value_text"] for r in rows_of(result, "observations") if r["name"] == "smoking"} == {None}
+
+
+def test_rows_without_a_value_small_counts_hidden(handmade: AdapterResult):
+    # observation row 4 is the only bare name; row 1 (smoking with a value concept) is not counted
+    (note,) = [n for n in handmade.notes if "have no value" in n]
+    assert note.startswith(str(HANDMADE / "observation.csv") + ": <11 rows (other names *) have no value")

@@ -434,3 +434,96 @@ def test_adapter_error_is_exactly_one_line_on_stderr(tmp_path: Path):
     )  # fmt: skip
     assert done.returncode == 2
     assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1, repr(done.stderr[:200])
+
+
+# --- units ------------------------------------------------------------------------------------------
+
+OBS_HEADER = "DATE,PATIENT,ENCOUNTER,CATEGORY,CODE,DESCRIPTION,VALUE,UNITS,TYPE"
+
+
+def unit_export(folder: Path, rows: list[tuple[str, str, str]]) -> Path:
+    """One patient with one numeric observation per (LOINC code, value, UNITS) row."""
+    lines = [
+        f"2020-01-0{i % 9 + 1},p1,e1,vital-signs,{code},Obs,{value},{unit},numeric"
+        for i, (code, value, unit) in enumerate(rows)
+    ]
+    return write_export(
+        folder,
+        {
+            "patients": [PATIENTS_2X, "p1,1970-01-02,,999,A,B,white,hispanic,F,Ohio,X County,44000"],
+            "observations": [OBS_HEADER, *lines],
+        },
+    )
+
+
+def test_fixture_units_are_lumbar_units(fixture_result: AdapterResult):
+    # the real export writes kg, cm, kg/m2 and {score}: nothing is converted, rejected or warned about
+    weights = [r["VALUE"] for r in source_rows("observations") if r["CODE"] == "29463-7"]
+    mapped = [r["value_num"] for r in rows_of(fixture_result, "observations") if r["name"] == "weight_kg"]
+    assert sorted(mapped) == sorted(float(v) for v in weights)
+    assert not [r for r in fixture_result.rejects if r.table == "observations"]
+    assert not [n for n in fixture_result.notes if "UNITS" in n]
+
+
+@pytest.mark.parametrize(
+    ("code", "value", "unit", "name", "expected"),
+    [
+        ("29463-7", "150", "[lb_av]", "weight_kg", 68.0388555),
+        ("29463-7", "150", "lbs", "weight_kg", 68.0388555),
+        ("29463-7", "3500", "g", "weight_kg", 3.5),
+        ("29463-7", "70", "KG", "weight_kg", 70.0),
+        ("8302-2", "70", "[in_i]", "height_cm", 177.8),
+        ("8302-2", "70", "in", "height_cm", 177.8),
+        ("8302-2", "1.75", "m", "height_cm", 175.0),
+        ("8302-2", "175", "cm", "height_cm", 175.0),
+        ("39156-5", "27.5", "kg/m2", "bmi", 27.5),
+        ("72514-3", "6", "{score}", "pain_nrs", 6.0),
+    ],
+)
+def test_units_are_converted_to_the_names_unit(tmp_path: Path, code, value, unit, name, expected):
+    result = read_synthea(unit_export(tmp_path, [(code, value, unit)]))
+    (row,) = rows_of(result, "observations")
+    assert row["name"] == name
+    assert row["value_num"] == pytest.approx(expected)
+
+
+def test_unknown_unit_is_rejected_naming_column_and_unit_not_value(tmp_path: Path):
+    rows = [
+        ("29463-7", "11.3", "stone"),
+        ("8302-2", "5.9", "%"),
+        ("72514-3", "63", "mm"),
+        ("29463-7", "70", "kg"),
+    ]
+    result = read_synthea(unit_export(tmp_path, rows))
+    assert [r["value_num"] for r in rows_of(result, "observations")] == [70.0]
+    reasons = {r.row_number: r.reason for r in result.rejects}
+    assert reasons == {
+        1: "UNITS: unit 'stone' is not one lumbar converts to kg for weight_kg",
+        2: "UNITS: unit '%' is not one lumbar converts to cm for height_cm",
+        3: "UNITS: unit 'mm' is not one lumbar converts to {score} for pain_nrs",
+    }
+    assert result.read_counts[str(tmp_path / "observations.csv")] == 4  # 1 loaded + 3 rejected
+
+
+def test_missing_unit_is_read_as_lumbars_unit_and_counted(tmp_path: Path, monkeypatch):
+    rows = [("29463-7", "70", ""), ("29463-7", "71", ""), ("8302-2", "175", ""), ("72166-2", "x", "")]
+    result = read_synthea(unit_export(tmp_path, rows))
+    assert [r["value_num"] for r in rows_of(result, "observations")][:3] == [70.0, 71.0, 175.0]
+    (note,) = [n for n in result.notes if "no UNITS" in n]
+    assert "<11 rows" in note and "70" not in note  # small counts hidden, values never shown
+    monkeypatch.setenv("LUMBAR_SUPPRESS_BELOW", "0")
+    (note,) = [n for n in read_synthea(tmp_path).notes if "no UNITS" in n]
+    assert "3 rows (height_cm 1, weight_kg 2) have no UNITS" in note
+
+
+def test_pounds_load_as_kilograms_end_to_end(tmp_path: Path):
+    folder = unit_export(tmp_path / "export", [("29463-7", "150", "[lb_av]"), ("29463-7", "12", "stone")])
+    warehouse = tmp_path / "lumbar.duckdb"
+    load_directory(folder, warehouse, "synthea")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select name, round(value_num, 2) from raw.observations").fetchall() == [
+            ("weight_kg", 68.04)
+        ]
+        assert con.execute("select reason from raw.rejects where table_name = 'observations'").fetchall() == [
+            ("UNITS: unit 'stone' is not one lumbar converts to kg for weight_kg",)
+        ]

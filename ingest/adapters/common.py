@@ -27,6 +27,7 @@ from ingest.contract import TABLES
 from ingest.errors import LumbarError
 from ingest.loading.encoding import decode_head, fallback_encoding, latin1_warning, read_head
 from ingest.loading.sources import Reject, SourceTable
+from ingest.privacy import suppress, suppress_parts
 
 ROW = "__row"  # 1-based source row number, carried through every mapping query
 REJECT = "__reject"  # reject reason; null when the row maps
@@ -266,6 +267,22 @@ def split_mapped(
         for row, reason in zip(bad.column(ROW).to_pylist(), bad.column(REJECT).to_pylist(), strict=True)
     ]
     return source, rejects
+
+
+def counts_by_group(con: duckdb.DuckDBPyConnection, sql: str) -> str | None:
+    """'N rows (a n1, b n2)' from a query giving (group, row count); None when it gives no rows.
+
+    Counts from 1 to the suppression threshold are hidden, and so are those that would give one away
+    by subtraction from the total (as in the load report's reject reasons).
+    """
+    counts = {str(group): int(n) for group, n in con.sql(sql).fetchall() if n}
+    if not counts:
+        return None
+    total = sum(counts.values())
+    cells = suppress_parts(total, counts)
+    # in the query's order, not by size: an order by size would tell hidden counts apart
+    listed = ", ".join(f"{group} {cells[group]}" for group in counts)
+    return f"{suppress(total)} rows ({listed})"
 
 
 def progress() -> Progress:

@@ -19,6 +19,7 @@ from typing import Protocol
 import duckdb
 
 from ingest.adapters import mappings as m
+from ingest.adapters import units
 from ingest.adapters.common import (
     REJECT,
     ROW,
@@ -26,6 +27,7 @@ from ingest.adapters.common import (
     Spec,
     absent_optional_note,
     check_columns,
+    counts_by_group,
     csv_dialect,
     find_tables,
     iso_date_sql,
@@ -88,6 +90,8 @@ SPECS: dict[str, Spec] = {
             "value_source_value",
             "observation_source_value",
             "observation_source_concept_id",
+            "unit_concept_id",
+            "unit_source_value",
         ),
     ),
     "measurement": Spec(
@@ -99,6 +103,8 @@ SPECS: dict[str, Spec] = {
             "value_source_value",
             "measurement_source_value",
             "measurement_source_concept_id",
+            "unit_concept_id",
+            "unit_source_value",
         ),
     ),
     "note": Spec(
@@ -169,8 +175,18 @@ CONCEPT_COLUMNS: dict[str, tuple[str, ...]] = {
     "condition_occurrence": ("condition_concept_id", "condition_source_concept_id"),
     "procedure_occurrence": ("procedure_concept_id", "procedure_source_concept_id"),
     "drug_exposure": ("drug_concept_id", "drug_source_concept_id"),
-    "observation": ("observation_concept_id", "observation_source_concept_id", "value_as_concept_id"),
-    "measurement": ("measurement_concept_id", "measurement_source_concept_id", "value_as_concept_id"),
+    "observation": (
+        "observation_concept_id",
+        "observation_source_concept_id",
+        "value_as_concept_id",
+        "unit_concept_id",
+    ),
+    "measurement": (
+        "measurement_concept_id",
+        "measurement_source_concept_id",
+        "value_as_concept_id",
+        "unit_concept_id",
+    ),
     "note": ("note_class_concept_id", "note_type_concept_id"),
 }
 
@@ -246,6 +262,8 @@ def _read(source: _Input, con: duckdb.DuckDBPyConnection) -> AdapterResult:
         mapped, bad = split_mapped(con, sql, table, source.label(name), source.file_hash(name))
         sources.append(mapped)
         rejects.extend(bad)
+        if table == "observations":
+            notes.extend(_observation_notes(con, name, source.label(name)))
     return AdapterResult(sources, rejects, read_counts, missing, notes)
 
 
@@ -662,10 +680,11 @@ def _drug_sql(_: bool) -> str:
         order by d.{ROW}"""
 
 
-def _observation_sql(table: str) -> str:
+def _observation_cte(table: str) -> str:
     """Known LOINC codes get lumbar names (as for Synthea); others keep the concept name, else the
-    source value. value_num from value_as_number; otherwise value_text from the string, value concept
-    or value source value."""
+    source value. value_num from value_as_number, converted from its unit for named observations
+    with one (ingest/adapters/units.py); otherwise value_text from the string, value concept or value
+    source value. The unit: a UCUM unit concept, else unit_source_value, else the concept's name."""
     value = _text("o.{t}_source_value").format(t=table)
     loinc = (
         f"case when regexp_full_match({value}, '[0-9]{{1,7}}-[0-9]') then {value} "
@@ -674,20 +693,72 @@ def _observation_sql(table: str) -> str:
     name = f"coalesce({m.case_map(loinc, m.LOINC_NAMES)}, c.concept_name, sc.concept_name, {value})"
     number = "try_cast(trim(o.value_as_number) as double)"
     text = f"coalesce({_text('o.value_as_string')}, vc.concept_name, {_text('o.value_source_value')})"
+    unit_id = f"nullif({_cid('o.unit_concept_id')}, 0)"
+    unit = (
+        f"coalesce(case when uc.vocabulary_id = 'UCUM' then uc.concept_code end, {_text('o.unit_source_value')}, "
+        f"uc.concept_name, {m.case_map(f'cast({unit_id} as varchar)', units.OMOP_UNIT_CONCEPTS)}, "
+        f"'concept ' || cast({unit_id} as varchar))"
+    )
     return f"""
         with s as (
             select o.{ROW}, trim(o.person_id) as patient_id, {iso_date_sql(f"o.{table}_date")} as obs_date,
-                   {name} as name, {number} as value_num,
-                   case when {number} is null then {text} end as value_text
+                   {name} as name, {number} as number,
+                   case when {number} is null then {text} end as value_text, {unit} as unit
             from src_{table} o
             left join concept c on c.concept_id = {_cid(f"o.{table}_concept_id")}
             left join concept sc on sc.concept_id = {_cid(f"o.{table}_source_concept_id")}
-            left join concept vc on vc.concept_id = {_cid("o.value_as_concept_id")})
-        select {ROW}, patient_id, obs_date, name, value_num, {m.answer_sql("name", "value_text")} as value_text,
+            left join concept vc on vc.concept_id = {_cid("o.value_as_concept_id")}
+            left join concept uc on uc.concept_id = {unit_id}),
+        u as (
+            select *, {units.has_unit_sql("name")} and number is not null as unit_checked,
+                   {units.unit_text_sql("unit")} is null as unit_missing, {units.factor_sql("name", "unit")} as factor
+            from s)"""
+
+
+def _observation_sql(table: str) -> str:
+    return f"""{_observation_cte(table)}
+        select {ROW}, patient_id, obs_date, name,
+               case when unit_checked then number * coalesce(factor, 1) else number end as value_num,
+               {m.answer_sql("name", "value_text")} as value_text,
                case when name is null
                     then '{table}_concept_id, {table}_source_value: no name (concept unresolved, source value empty)'
+                    when unit_checked and not unit_missing and factor is null
+                    then {units.unknown_unit_reason_sql("name", "unit", "unit_concept_id, unit_source_value")}
                end as {REJECT}
-        from s order by {ROW}"""
+        from u order by {ROW}"""
+
+
+def _observation_notes(con: duckdb.DuckDBPyConnection, table: str, label: str) -> list[str]:
+    """Counts, per lumbar name (other names together), of rows loaded without any value and of numbers
+    read in lumbar's unit because the row names no unit. Names and counts only, never patient rows."""
+    named = list(dict.fromkeys(m.LOINC_NAMES.values()))
+    group = f"case when name in ({', '.join(sql_str(n) for n in named)}) then name else 'other names' end"
+    order = " ".join(f"when {sql_str(n)} then {i}" for i, n in enumerate(named))
+
+    def by_group(where: str) -> str | None:
+        return counts_by_group(
+            con,
+            f"{_observation_cte(table)} select g, count(*) from (select {group} as g from u where {where}) "
+            f"group by g order by (case g {order} else {len(named)} end)",
+        )
+
+    notes = []
+    valueless = by_group("name is not null and number is null and value_text is null")
+    if valueless is not None:
+        read = "value_as_number, value_as_concept_id, value_source_value" + (
+            ", value_as_string" if table == "observation" else ""
+        )
+        notes.append(
+            f"{label}: {valueless} have no value ({read} empty or unresolved); loaded as names only, "
+            "with nothing for a study to read (a smoking row without its answer leaves smoking status empty)"
+        )
+    missing = by_group("unit_checked and unit_missing")
+    if missing is not None:
+        notes.append(
+            f"{label}: {missing} have no unit (unit_concept_id and unit_source_value empty); "
+            "read as lumbar's unit (kg, cm, kg/m2, score)"
+        )
+    return notes
 
 
 def _note_sql(_: bool) -> str:

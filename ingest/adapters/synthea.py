@@ -15,6 +15,7 @@ from typing import Literal
 import duckdb
 
 from ingest.adapters import mappings as m
+from ingest.adapters import units
 from ingest.adapters.common import (
     REJECT,
     ROW,
@@ -22,6 +23,7 @@ from ingest.adapters.common import (
     Spec,
     absent_optional_note,
     check_columns,
+    counts_by_group,
     find_tables,
     iso_date_sql,
     progress,
@@ -49,7 +51,9 @@ SPECS: dict[str, Spec] = {
         ("PATIENT", "CODE"), one_of=(("DATE", "START"),), optional=("SYSTEM", "DATE", "START")
     ),
     "medications": Spec(("START", "PATIENT", "CODE", "DESCRIPTION")),
-    "observations": Spec(("DATE", "PATIENT", "CODE", "DESCRIPTION", "VALUE", "TYPE"), optional=("CATEGORY",)),
+    "observations": Spec(
+        ("DATE", "PATIENT", "CODE", "DESCRIPTION", "VALUE", "TYPE"), optional=("CATEGORY", "UNITS")
+    ),
     "imaging_studies": Spec(
         (
             "Id",
@@ -171,6 +175,11 @@ def read_synthea(path: Path, *, site_by: SiteBy = "state") -> AdapterResult:
         sources.append(source)
         rejects.extend(bad)
     notes.extend(_unmapped_value_notes(con, set(headers)))
+    if (
+        "observations" in headers
+        and (note := _missing_unit_note(con, str(files["observations"]))) is not None
+    ):
+        notes.append(note)
     con.close()
     return AdapterResult(sources, rejects, read_counts, missing, notes)
 
@@ -307,20 +316,43 @@ def _medications_sql() -> str:
         from src_medications order by {ROW}"""
 
 
-def _observations_sql() -> str:
-    """Known LOINC codes get lumbar names; the rest keep Synthea's description as their name."""
+def _observations_cte() -> str:
+    """Known LOINC codes get lumbar names; the rest keep Synthea's description as their name. A named
+    observation with a unit (ingest/adapters/units.py) has its number converted from UNITS."""
     number = "case when lower(TYPE) = 'numeric' then try_cast(trim(VALUE) as double) end"
     return f"""
         with o as (
             select {ROW}, PATIENT as patient_id, {iso_date_sql("DATE")} as obs_date,
                    coalesce({m.case_map("trim(CODE)", m.LOINC_NAMES)}, nullif(trim(DESCRIPTION), ''),
                             'LOINC ' || trim(CODE)) as name,
-                   {number} as value_num,
-                   case when {number} is null then VALUE end as value_text
-            from src_observations)
-        select {ROW}, patient_id, obs_date, name, value_num, {m.answer_sql("name", "value_text")} as value_text,
-               null::varchar as {REJECT}
-        from o order by {ROW}"""
+                   {number} as number, VALUE as value, UNITS as unit
+            from src_observations),
+        u as (
+            select *, {units.has_unit_sql("name")} and number is not null as unit_checked,
+                   {units.unit_text_sql("unit")} is null as unit_missing, {units.factor_sql("name", "unit")} as factor
+            from o)"""
+
+
+def _observations_sql() -> str:
+    return f"""{_observations_cte()}
+        select {ROW}, patient_id, obs_date, name,
+               case when unit_checked then number * coalesce(factor, 1) else number end as value_num,
+               {m.answer_sql("name", "case when number is null then value end")} as value_text,
+               case when unit_checked and not unit_missing and factor is null
+                    then {units.unknown_unit_reason_sql("name", "unit", "UNITS")} end as {REJECT}
+        from u order by {ROW}"""
+
+
+def _missing_unit_note(con: duckdb.DuckDBPyConnection, label: str) -> str | None:
+    """Values of named observations with an empty UNITS are read in lumbar's unit, and counted here."""
+    counts = counts_by_group(
+        con,
+        f"{_observations_cte()} select name, count(*) from u where unit_checked and unit_missing "
+        "group by name order by name",
+    )
+    if counts is None:
+        return None
+    return f"{label}: {counts} have no UNITS; read as lumbar's unit (kg, cm, kg/m2, score)"
 
 
 def _imaging_sql() -> str:
