@@ -1,5 +1,5 @@
 """The clinical and format decisions the adapters make, kept as data so they can be read and changed
-in one place. docs/adapters.md explains each choice.
+in one place. README.md (Loading Synthea and OMOP data) explains each choice.
 
 Everything here is turned into SQL `case` expressions by the helpers at the bottom; the regular
 expressions use RE2 syntax (DuckDB's engine) and are matched against lower-cased text.

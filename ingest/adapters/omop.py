@@ -5,7 +5,7 @@ or a DuckDB database holding the CDM. Codes are recovered in this order: the sou
 (`*_source_concept_id`, through CONCEPT), the source value when it has the shape of an ICD/CPT/HCPCS
 code, the concept in the standard slot (`*_concept_id`), the standard concept a non-standard one
 'Maps to' (CONCEPT_RELATIONSHIP), and last a source value shaped like a SNOMED id. Without the
-vocabulary tables only the source-value steps run, and the notes say so. docs/adapters.md has the
+vocabulary tables only the source-value steps run, and the notes say so. README.md (Loading Synthea and OMOP data) has the
 column-by-column mapping.
 """
 

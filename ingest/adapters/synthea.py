@@ -4,7 +4,7 @@ Synthea's CSV layout changed across releases (SYSTEM in conditions/procedures fr
 dated by START/STOP instead of DATE from 3.0, FIPS and INCOME in patients, CATEGORY in observations).
 Each file's header is checked against the columns lumbar needs; the variant found is reported in the
 notes and a header that fits no release is a one-line error naming the columns found and expected.
-The mapping itself is documented table by table in docs/adapters.md.
+The mapping itself is documented table by table in README.md (Loading Synthea and OMOP data).
 """
 
 from __future__ import annotations

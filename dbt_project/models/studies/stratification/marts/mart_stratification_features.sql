@@ -57,7 +57,8 @@ covariates_near_visit as (
     from observations as o
     inner join cohort as c
         on o.patient_id = c.patient_id
-    where o.name in ('smoking', 'bmi')
+    -- a row without an answer (OMOP exports often carry only the question) must not hide an answered one
+    where ((o.name = 'smoking' and o.value_text is not null) or (o.name = 'bmi' and o.value_num is not null))
         and abs({{ days_between('c.visit_date', 'o.obs_date') }}) <= {{ var('stratification_covariate_window_days') }}
 
 ),
