@@ -525,6 +525,16 @@ def test_windows_are_vars(built: BuildResult, tmp_path: Path) -> None:
             "injection_min_symptom_days (400) is longer than injection_indication_lookback_days (365)",
         ),
         ({"index_modalities": []}, "index_modalities must be a non-empty list"),
+        ({"injection_image_body_regions": []}, "injection_image_body_regions must be a non-empty list"),
+        # staging upper-cases modalities: 'mri' would select no image and build an empty cohort
+        (
+            {"medication_index_modalities": ["mri"]},
+            "medication_index_modalities may hold only XR, MRI, CT (got mri)",
+        ),
+        (
+            {"stratification_image_body_regions": ["lumbar", "Lumbar"]},
+            "stratification_image_body_regions may hold only lumbar, thoracic, other (got Lumbar)",
+        ),
         ({"dq_max_age_years": 0}, "dq_max_age_years must be a whole number from 1"),
     ],
 )
