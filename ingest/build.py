@@ -19,15 +19,15 @@ from rich.console import Group, RenderableType
 from rich.markup import escape
 from rich.table import Table
 
+from ingest.attrition import AttritionRow, medication_tables, surgery_tables
 from ingest.build_record import write_build_record
-from ingest.cell_suppression import Flow, mask_table
 from ingest.dbt_runner import check_warehouse, dbt_dir, dbt_env, exception_message, invoke_dbt, summary
 from ingest.dbt_vars import check_vars
 from ingest.errors import LumbarError
 from ingest.loading.warehouse import owner_only_umask
 from ingest.marts_backup import MartsBackup
 from ingest.paths import default_marts_dir
-from ingest.privacy import MASK, mask_note, masked, suppress, suppression_threshold
+from ingest.privacy import suppress
 from ingest.warehouse_lock import writer_lock
 
 # dbt result statuses that mean the build did not do what was asked
@@ -55,15 +55,6 @@ def _failures_message(result: Any) -> str:
     return f"{suppress(failures)} rows" if isinstance(failures, int) else str(result.status)
 
 
-@dataclass(frozen=True)
-class AttritionRow:
-    cohort: str
-    site: str
-    step_number: int
-    step: str
-    n_patients: int
-
-
 @dataclass
 class BuildResult:
     warehouse: Path
@@ -74,6 +65,8 @@ class BuildResult:
     elapsed_s: float
     warnings: list[NodeProblem] = field(default_factory=list)
     attrition: list[AttritionRow] = field(default_factory=list)
+    # cohort_medication_attrition's sequential steps (kind 'step'), cohort 'medication'
+    medication_attrition: list[AttritionRow] = field(default_factory=list)
     # (task, feature_type) -> {"seen": n, "kept_classical": n, "kept_temporal": n}
     feature_counts: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
 
@@ -83,42 +76,19 @@ class BuildResult:
         return {"patients": steps.get(5, 0), "positive": steps.get(6, 0), "negative": steps.get(7, 0)}
 
     def to_rich(self) -> RenderableType:
-        """Attrition per cohort and site, feature counts, warnings; counts 1..10 shown as <11."""
+        """Attrition per cohort and site (surgery, then medication), feature counts, warnings; small counts
+        and what subtraction would give away print as MASK (ingest/attrition.py)."""
         parts: list[RenderableType] = [
             f"dbt build: {self.n_passed}/{self.n_nodes} nodes OK in {self.elapsed_s:.0f}s; "
             f"{len(self.marts)} marts in {escape(str(self.marts_dir))}"
         ]
-        parts += self._attrition_tables()
+        parts += surgery_tables(self.attrition)
+        parts += medication_tables(self.medication_attrition)
         if self.feature_counts:
             parts.append(self._feature_table())
         for w in self.warnings:
             parts.append(f"[yellow]warning[/yellow] {w.kind} {w.name}: {escape(w.message)}")
         return Group(*parts)
-
-    def _attrition_tables(self) -> list[RenderableType]:
-        steps = {r.step_number for r in self.attrition}
-        if steps and steps != {*_ATTRITION_CHAIN, *(p for ps in _ATTRITION_SPLIT.values() for p in ps)}:
-            # masking needs to know how the steps relate; a changed cohort_attrition.sql must say so here
-            return [
-                f"[yellow]attrition not printed[/yellow]: cohorts.cohort_attrition has steps {sorted(steps)}, "
-                "not the 1-7 that ingest/build.py knows how to mask; query the table itself"
-            ]
-        cells = _masked_attrition(self.attrition, suppression_threshold())
-        tables = []
-        for cohort in sorted({r.cohort for r in self.attrition}):
-            rows = [r for r in self.attrition if r.cohort == cohort]
-            sites = ["all"] + sorted({r.site for r in rows} - {"all"})
-            table = Table(title=f"Surgery cohort attrition: {escape(cohort)}", title_justify="left")
-            table.add_column("#", justify="right")
-            table.add_column("step")
-            for site in sites:
-                table.add_column(escape(site), justify="right")  # site names come from the data
-            for number, step in sorted({(r.step_number, r.step) for r in rows}):
-                table.add_row(str(number), step, *(cells[cohort, number, site] for site in sites))
-            if any(cells[cohort, r.step_number, r.site] == MASK for r in rows):
-                table.caption = mask_note()
-            tables.append(table)
-        return tables
 
     def _feature_table(self) -> Table:
         table = Table(title="Surgery features (train prevalence filter)", title_justify="left")
@@ -175,6 +145,7 @@ def build(
         elapsed_s=elapsed,
         warnings=[p for p in results if p.status in _WARNED],
         attrition=_read_attrition(warehouse),
+        medication_attrition=_read_medication_attrition(warehouse),
         feature_counts=_read_feature_counts(warehouse),
     )
 
@@ -327,52 +298,18 @@ def _read_attrition(warehouse: Path) -> list[AttritionRow]:
     return [AttritionRow(c, s, int(n), step, int(k)) for c, s, n, step, k in rows]
 
 
-# cohort_attrition.sql: steps 1-4 narrow the candidates (the same rows for both cohorts), step 5 is each
-# cohort's final size and steps 6 + 7 (positives + negatives) add up to it
-_ATTRITION_CHAIN = (1, 2, 3, 4, 5)
-_ATTRITION_SPLIT = {5: (6, 7)}
-
-
-def _masked_attrition(rows: list[AttritionRow], limit: int) -> dict[tuple[str, int, str], str]:
-    """Every cohort's attrition cells as printed, masked together: both cohorts print the shared steps, so
-    what one table shows the other cannot hide (ingest/cell_suppression.py)."""
-    count = {(r.cohort, r.step_number, r.site): r.n_patients for r in rows}
-    cohorts = sorted({r.cohort for r in rows})
-    sites = sorted({r.site for r in rows} - {"all"})
-    steps = sorted({r.step_number for r in rows})
-
-    def shared(step: int) -> bool:
-        return step < _ATTRITION_CHAIN[-1] and all(
-            count.get((c, step, s), 0) == count.get((cohorts[0], step, s), 0)
-            for c in cohorts
-            for s in ["all", *sites]
-        )
-
-    def node(cohort: str, step: int) -> tuple[str, int]:
-        return ("shared" if shared(step) else cohort, step)
-
-    parent: dict = {}
-    splits: dict = {}
-    for cohort in cohorts:
-        for above, step in zip((None, *_ATTRITION_CHAIN), _ATTRITION_CHAIN, strict=False):
-            parent[node(cohort, step)] = None if above is None else node(cohort, above)
-        for whole, parts in _ATTRITION_SPLIT.items():
-            splits[node(cohort, whole)] = tuple(node(cohort, p) for p in parts)
-            parent.update(dict.fromkeys(splits[node(cohort, whole)], node(cohort, whole)))
-    flow = Flow(parent, splits)
-    nodes = {node(c, step): (c, step) for c in cohorts for step in steps}
-    total = {n: count.get((c, step, "all"), 0) for n, (c, step) in nodes.items()}
-    columns = {s: {n: count.get((c, step, s), 0) for n, (c, step) in nodes.items()} for s in sites}
-    hidden_total, hidden_cells = mask_table(total, columns, flow, limit)
-    return {
-        (c, step, site): masked(
-            count.get((c, step, site), 0),
-            node(c, step) in hidden_total if site == "all" else (site, node(c, step)) in hidden_cells,
-        )
-        for c in cohorts
-        for step in steps
-        for site in ["all", *sites]
-    }
+def _read_medication_attrition(warehouse: Path) -> list[AttritionRow]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        if not _exists(con, "cohorts", "cohort_medication_attrition"):
+            return []
+        rows = con.execute(
+            "select site, step_number, step, n_patients from cohorts.cohort_medication_attrition "
+            "where kind = 'step' order by step_number, site"
+        ).fetchall()
+    finally:
+        con.close()
+    return [AttritionRow("medication", s, int(n), step, int(k)) for s, n, step, k in rows]
 
 
 def _read_feature_counts(warehouse: Path) -> dict[tuple[str, str], dict[str, int]]:

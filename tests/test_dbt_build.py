@@ -479,6 +479,31 @@ def test_attrition_is_monotone_and_printed_with_small_counts_masked(built: Build
             assert not any(c.isdigit() and 1 <= int(c) <= 10 for c in cells), line
 
 
+def test_medication_attrition_is_printed_with_small_counts_masked(built: BuildResult) -> None:
+    # the relation ingest/attrition.py masks against: steps 1-6 only shrink, step 6 is the final cohort
+    rows = built.medication_attrition
+    assert sorted({r.step_number for r in rows}) == list(range(1, 7))
+    count = {(r.step_number, r.site): r.n_patients for r in rows}
+    for site in {r.site for r in rows}:
+        steps = [count[n, site] for n in range(1, 7)]
+        assert steps == sorted(steps, reverse=True), site
+    assert count[6, "all"] == len(_mart(built, "mart_medication_profile")) > 10
+    console = Console(width=200, record=True)
+    console.print(built.to_rich())
+    table = console.export_text().split("Medication cohort attrition")[1].split("Surgery features")[0]
+    assert "first lumbar spine MRI on record" in table and MASK in table
+    # the overlapping exclusion groups and the outcome classes stay in the warehouse table
+    assert "prior fracture" not in table and "outcome none" not in table
+    shown = []
+    for line in table.splitlines():
+        if line.startswith("│"):
+            cells = [c.strip().replace(",", "") for c in line.split("│")[3:] if c.strip()]
+            assert not any(c.isdigit() and 1 <= int(c) <= 10 for c in cells), line
+            shown.append(cells[0])
+    totals = [int(c) for c in shown if c.isdigit()]
+    assert all(not 0 < a - b <= 10 for a, b in zip(totals, totals[1:], strict=False))
+
+
 def test_windows_are_vars(built: BuildResult, tmp_path: Path) -> None:
     copy = tmp_path / "lumbar.duckdb"
     shutil.copy(built.warehouse, copy)
@@ -525,6 +550,16 @@ def test_windows_are_vars(built: BuildResult, tmp_path: Path) -> None:
             "injection_min_symptom_days (400) is longer than injection_indication_lookback_days (365)",
         ),
         ({"index_modalities": []}, "index_modalities must be a non-empty list"),
+        ({"injection_image_body_regions": []}, "injection_image_body_regions must be a non-empty list"),
+        # staging upper-cases modalities: 'mri' would select no image and build an empty cohort
+        (
+            {"medication_index_modalities": ["mri"]},
+            "medication_index_modalities may hold only XR, MRI, CT (got mri)",
+        ),
+        (
+            {"stratification_image_body_regions": ["lumbar", "Lumbar"]},
+            "stratification_image_body_regions may hold only lumbar, thoracic, other (got Lumbar)",
+        ),
         ({"dq_max_age_years": 0}, "dq_max_age_years must be a whole number from 1"),
     ],
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import csv
 import importlib.util
 import re
@@ -56,6 +57,41 @@ def test_paper_defaults_are_the_vars() -> None:
     assert (vars_["feature_n_bins"], vars_["feature_bin_days"]) == (3, 30)
     assert (vars_["feature_rare_threshold"], vars_["feature_common_threshold"]) == (0.001, 0.99)
     assert vars_["split_test_fraction"] == 0.2
+
+
+def test_each_study_chooses_its_images_by_vars_with_the_papers_defaults() -> None:
+    vars_ = yaml.safe_load((PROJECT / "dbt_project.yml").read_text())["vars"]
+    assert (vars_["index_modalities"], vars_["index_body_regions"]) == (
+        ["XR", "MRI", "CT"],
+        ["lumbar", "thoracic"],
+    )
+    # 001, 002 / 003 and 004 all read lumbar spine MRI
+    for modalities, regions in [
+        ("stratification_image_modalities", "stratification_image_body_regions"),
+        ("injection_image_modalities", "injection_image_body_regions"),
+        ("medication_index_modalities", "medication_index_body_regions"),
+    ]:
+        assert (vars_[modalities], vars_[regions]) == (["MRI"], ["lumbar"])
+    # no study model names a modality or body region in its SQL
+    for path in (PROJECT / "models/studies").rglob("*.sql"):
+        sql = path.read_text()
+        assert not re.search(r"modality\s*(=|<>|!=)\s*'", sql), path
+        assert not re.search(r"body_region\s*(=|<>|!=)\s*'", sql), path
+
+
+def test_imaging_var_rules_allow_the_contracts_values() -> None:
+    from ingest.contract import BODY_REGIONS, MODALITIES
+
+    macro = (PROJECT / "macros/assert_vars_valid.sql").read_text()
+    lists = re.search(r"set modalities, body_regions = (\[.*?\]), (\[.*?\])", macro)
+    assert lists, "assert_vars_valid.sql: no modalities / body_regions lists"
+    assert (ast.literal_eval(lists.group(1)), ast.literal_eval(lists.group(2))) == (
+        list(MODALITIES),
+        list(BODY_REGIONS),
+    )
+    vars_ = yaml.safe_load((PROJECT / "dbt_project.yml").read_text())["vars"]
+    imaging_vars = {n for n in vars_ if n.endswith(("_modalities", "_body_regions"))}
+    assert imaging_vars == set(re.findall(r"'(\w+_(?:modalities|body_regions))': ", macro))
 
 
 @pytest.mark.parametrize("seed", ["ref_ldh_lss_dx_codes", "ref_decompression_px_codes"])

@@ -164,6 +164,57 @@ def test_attrition_with_unknown_steps_is_not_printed_rather_than_masked_wrongly(
     assert "attrition not printed" in text and "92" not in text
 
 
+def _medication_attrition(counts: dict[int, list[int]], sites=("A", "B", "C")) -> list[AttritionRow]:
+    """cohort_medication_attrition's step rows from {step: [count per site]}; 'all' is their sum."""
+    rows = []
+    for step, per_site in counts.items():
+        rows.append(AttritionRow("medication", "all", step, f"step {step}", sum(per_site)))
+        rows += [
+            AttritionRow("medication", s, step, f"step {step}", n)
+            for s, n in zip(sites, per_site, strict=True)
+        ]
+    return rows
+
+
+def _medication_cells(text: str) -> dict[int, list[str]]:
+    """Step number -> printed cells (all, A, B, C) of the medication attrition table."""
+    cells = {}
+    for line in text.split("Medication cohort attrition")[1].splitlines():
+        fields = [f.strip() for f in line.split("│")]
+        if len(fields) > 3 and fields[1].isdigit():
+            cells[int(fields[1])] = fields[3:-1]
+    return cells
+
+
+def test_medication_attrition_is_printed_and_masked_like_the_surgery_attrition():
+    # site B loses 7 patients at step 5: its column would give them away, and with the total printed the
+    # smallest other site (C) would too, as the total minus A
+    steps = {1: [400, 200, 100], 2: [380, 185, 80], 3: [360, 170, 65], 4: [300, 150, 50],
+             5: [280, 143, 35], 6: [250, 120, 20]}  # fmt: skip
+    result = _build_result([])
+    result.medication_attrition = _medication_attrition(steps)
+    text = _printed(result)
+    cells = _medication_cells(text)
+    assert [cells[step][0] for step in steps] == ["700", "645", "595", "500", "458", "390"]
+    assert [cells[step][1] for step in steps] == ["400", "380", "360", "300", "280", "250"]
+    assert all(cells[step][2:] == [MASK, MASK] for step in steps)
+    assert "143" not in text and "cannot be worked out" in " ".join(text.split())
+    # a step that removed 10 patients in all hides the step above it, in every column, as for surgery
+    steps[5] = [298, 150, 42]
+    result.medication_attrition = _medication_attrition(steps)
+    cells = _medication_cells(_printed(result))
+    assert cells[4] == [MASK] * 4 and cells[5] == ["490", "298", "150", "42"]
+
+
+def test_medication_attrition_with_unknown_steps_is_not_printed_rather_than_masked_wrongly():
+    result = _build_result([])
+    result.medication_attrition = [
+        AttritionRow("medication", "all", step, f"step {step}", 100 - step) for step in range(1, 8)
+    ]
+    text = _printed(result)
+    assert "medication attrition not printed" in text and "94" not in text
+
+
 def _medication_counts_shown(sizes: dict[tuple[str, str], int]) -> dict[tuple[str, str], str]:
     """cohort_counts on a profile with `sizes` patients per (split, outcome), as printed."""
     import pandas as pd

@@ -91,10 +91,28 @@
         {%- do problems.append('injection_min_symptom_days (' ~ chronic ~ ') is longer than injection_indication_lookback_days (' ~ lookback ~ '): no code can be both') -%}
     {%- endif -%}
 
-    {%- for name in ['index_body_regions', 'index_modalities', 'stratification_levels', 'injection_tfesi_cpt_codes'] -%}
+    {#- imaging vars: the values staging writes (modality upper case, body region lower case, as the raw contract,
+        ingest/contract.py, allows); a value outside them, such as 'mri', would select no image and empty the cohort -#}
+    {%- set modalities, body_regions = ['XR', 'MRI', 'CT'], ['lumbar', 'thoracic', 'other'] -%}
+    {%- set imaging_values = {
+        'index_modalities': modalities,
+        'index_body_regions': body_regions,
+        'stratification_image_modalities': modalities,
+        'stratification_image_body_regions': body_regions,
+        'injection_image_modalities': modalities,
+        'injection_image_body_regions': body_regions,
+        'medication_index_modalities': modalities,
+        'medication_index_body_regions': body_regions,
+    } -%}
+    {%- for name in imaging_values.keys() | list + ['stratification_levels', 'injection_tfesi_cpt_codes'] -%}
         {%- set value = var(name, none) -%}
         {%- if value is not none and (value is string or value is not iterable or value | length == 0) -%}
             {%- do problems.append(name ~ ' must be a non-empty list (got ' ~ value ~ ')') -%}
+        {%- elif value is not none and name in imaging_values -%}
+            {%- set unknown = value | reject('in', imaging_values[name]) | list -%}
+            {%- if unknown -%}
+                {%- do problems.append(name ~ ' may hold only ' ~ imaging_values[name] | join(', ') ~ ' (got ' ~ unknown | join(', ') ~ ')') -%}
+            {%- endif -%}
         {%- endif -%}
     {%- endfor -%}
 

@@ -1,14 +1,15 @@
 {#
   TFESI for lumbosacral radicular pain due to disc herniation or stenosis (seeds/002_a07b86033410fed6.txt):
-  the patient's first TFESI (injection_tfesi_cpt_codes) that has a baseline NRS, with an LDH/LSS code (ref_ldh_lss_dx_codes) in the
-  injection_indication_lookback_days up to and including the injection day, the earliest of them at least
-  injection_min_symptom_days before it ("chronic"; 0 by default, as 002 gives no duration). Baseline NRS
-  (injection_nrs_name) = the latest on the injection day or up to injection_baseline_max_days_before days
-  before; follow-up NRS = the one closest to injection_followup_target_days within
-  [injection_followup_min_days, injection_followup_max_days] after (ties: earlier day). Several values on the
-  chosen day: the highest (the worst pain recorded). Pre-injection MRI: the latest lumbar MRI with loaded pixel files (else the latest
-  without) on or up to injection_mri_max_days_before days before the injection. Patients without a baseline or follow-up score or
-  MRI stay in the cohort with nulls; the mart flags them.
+  the patient's first TFESI (injection_tfesi_cpt_codes) that has a baseline NRS, with an LDH/LSS code
+  (ref_ldh_lss_dx_codes) in the injection_indication_lookback_days up to and including the injection day, the
+  earliest of them at least injection_min_symptom_days before it ("chronic"; 0 by default, as 002 gives no
+  duration). Baseline NRS (injection_nrs_name) = the latest on the injection day or up to
+  injection_baseline_max_days_before days before; follow-up NRS = the one closest to
+  injection_followup_target_days within [injection_followup_min_days, injection_followup_max_days] after
+  (ties: earlier day). Several values on the chosen day: the highest (the worst pain recorded). Pre-injection
+  MRI: the latest lumbar MRI (vars injection_image_modalities / _body_regions) with loaded pixel files (else
+  the latest without) on or up to injection_mri_max_days_before days before the injection. Patients without a
+  baseline or follow-up score or MRI stay in the cohort with nulls; the mart flags them.
 #}
 with
 
@@ -123,7 +124,8 @@ mri as (
             on m.patient_id = t.patient_id
         left join (select distinct image_id from {{ ref('stg_ehr__image_files') }}) as f
             on m.image_id = f.image_id
-        where m.modality = 'MRI' and m.body_region = 'lumbar'
+        where m.modality in {{ sql_string_list(var('injection_image_modalities')) }}
+            and m.body_region in {{ sql_string_list(var('injection_image_body_regions')) }}
             and {{ days_between('m.image_date', 't.injection_date') }}
                 between 0 and {{ var('injection_mri_max_days_before') }}
     ) as ranked

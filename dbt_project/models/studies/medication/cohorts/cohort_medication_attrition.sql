@@ -7,9 +7,11 @@
 #}
 {%- set red_flags = 'has_prior_fracture or has_prior_cancer or has_prior_infection or has_prior_trauma or has_prior_stroke' -%}
 {%- set base = "in_index_range and age_at_index >= " ~ var('medication_minimum_age') ~ " and has_lbp_code" -%}
+{#- step 1 names the index images the vars choose: 'first lumbar spine MRI on record' by default -#}
+{%- set index_images = var('medication_index_body_regions') | join(' / ') ~ ' spine ' ~ var('medication_index_modalities') | join(' / ') -%}
 {%- set steps = [
-    ('step', 1, 'first lumbar spine MRI on record', 'true'),
-    ('step', 2, 'index MRI between ' ~ var('medication_index_start') ~ ' and ' ~ var('medication_index_end'), 'in_index_range'),
+    ('step', 1, 'first ' ~ index_images ~ ' on record', 'true'),
+    ('step', 2, 'index ' ~ var('medication_index_modalities') | join(' / ') ~ ' between ' ~ var('medication_index_start') ~ ' and ' ~ var('medication_index_end'), 'in_index_range'),
     ('step', 3, 'age >= ' ~ var('medication_minimum_age') ~ ' at index', 'in_index_range and age_at_index >= ' ~ var('medication_minimum_age')),
     ('step', 4, 'low-back-pain code in the ' ~ var('medication_lbp_lookback_days') ~ ' days up to index', base),
     ('step', 5, 'no fracture, cancer, infection, trauma or stroke before index', base ~ ' and not (' ~ red_flags ~ ')'),

@@ -1,6 +1,7 @@
 {#
   Each patient's first lumbar spine MRI on record: the medication study's index (004_8aea355467337d34.txt,
-  Fig. 1(a): "first lumbar spine MRI"). Every date is kept here; cohort_medication applies the date range, so a
+  Fig. 1(a): "first lumbar spine MRI"; the modalities and body regions are vars medication_index_modalities and
+  medication_index_body_regions). Every date is kept here; cohort_medication applies the date range, so a
   patient whose first lumbar MRI predates the range is not re-indexed on a later one. Several lumbar MRIs on the
   first day: the one with a report wins, then the lowest image_id.
 #}
@@ -12,7 +13,7 @@ imaging as (
 
 ),
 
-lumbar_mri as (
+index_modality_images as (
 
     select
         patient_id,
@@ -21,8 +22,8 @@ lumbar_mri as (
         report_text,
         (report_text is not null and trim(report_text) <> '') as has_report
     from imaging
-    where modality = 'MRI'
-      and body_region = 'lumbar'
+    where modality in {{ sql_string_list(var('medication_index_modalities')) }}
+      and body_region in {{ sql_string_list(var('medication_index_body_regions')) }}
 
 ),
 
@@ -34,11 +35,11 @@ ranked as (
             partition by patient_id
             order by image_date, case when has_report then 0 else 1 end, image_id
         ) as mri_rank
-    from lumbar_mri
+    from index_modality_images
 
 ),
 
-first_lumbar_mri as (
+first_image as (
 
     select
         patient_id,
@@ -51,4 +52,4 @@ first_lumbar_mri as (
 
 )
 
-select * from first_lumbar_mri
+select * from first_image

@@ -1,15 +1,16 @@
 {#
   One row per medication-cohort patient: outcome, split and the patient profile known by index +
   medication_feature_days_after_index (004_8aea355467337d34.txt, Table 1 and Fig. 1(c)).
-  Demographics at the first lumbar MRI (age, year, sex, race/ethnicity, preferred language); psychosocial
-  (smoking status, social support = partnered / single / separated, social-support screening level, primary
-  insurance), the latest value charted by the cutoff and null when never charted (the trainer imputes);
-  negative_psych_state, the paper's psychosocial "history of anxiety or depression": 1 when an anxiety or
-  depression code (med_chart_dx_groups group anxiety_depression) is charted by the cutoff or the latest
-  negative-psychological-state observation is positive, 0 when only a negative observation is charted, null
-  when neither is; chart diagnosis groups (0/1) including LBP duration and laterality -- the paper's chart
-  diagnoses list no anxiety or depression, so those codes feed negative_psych_state only; MRI findings of the
-  index report (0 absent .. 3 severe; null when the index MRI has no report).
+  Demographics at the first lumbar MRI (age, year, sex, race/ethnicity as seed med_race_ethnicity_patterns
+  reads it, preferred language); psychosocial (smoking status, social support = partnered / single /
+  separated, social-support screening level, primary insurance), the latest value charted by the cutoff and
+  null when never charted (the trainer imputes); negative_psych_state, the paper's psychosocial "history of
+  anxiety or depression": 1 when an anxiety or depression code (med_chart_dx_groups group anxiety_depression)
+  is charted by the cutoff or the latest negative-psychological-state observation is positive, 0 when only a
+  negative observation is charted, null when neither is; chart diagnosis groups (0/1) including LBP duration
+  and laterality -- the paper's chart diagnoses list no anxiety or depression, so those codes feed
+  negative_psych_state only; MRI findings of the index report (0 absent .. 3 severe; null when the index MRI
+  has no report).
 #}
 {%- set dx_groups = ['disc_pathology', 'spinal_stenosis', 'radiculopathy', 'sciatica', 'numbness_tingling',
                      'facet_joint_arthropathy', 'sacroiliac_joint', 'osteoarthritis', 'osteopenia_osteoporosis',
@@ -42,6 +43,53 @@ events as (
 mri_findings as (
 
     select * from {{ ref('int_medication_mri_findings') }}
+
+),
+
+race_ethnicity_patterns as (
+
+    -- an empty category is null whichever way the CSV was read (dbt unit tests read the seed file as text)
+    select attribute, pattern, nullif(trim(category), '') as category, priority
+    from {{ ref('med_race_ethnicity_patterns') }}
+
+),
+
+-- each cohort patient's first matching pattern per attribute (seed med_race_ethnicity_patterns: values are
+-- free text, so LIKE patterns; the lowest priority decides)
+race_ethnicity_matches as (
+
+    select patient_id, attribute, category
+    from (
+        select
+            p.patient_id,
+            r.attribute,
+            r.category,
+            row_number() over (
+                partition by p.patient_id, r.attribute
+                order by r.priority, coalesce(r.category, ''), r.pattern
+            ) as match_rank
+        from cohort as c
+        inner join patients as p
+            on c.patient_id = p.patient_id
+        inner join race_ethnicity_patterns as r
+            on lower(case r.attribute when 'race' then p.race when 'ethnicity' then p.ethnicity end) like r.pattern
+    ) as ranked
+    where match_rank = 1
+
+),
+
+race_ethnicity as (
+
+    -- an ethnicity category (Hispanic, of any race) comes before race; a negated ethnicity ('Not Hispanic or
+    -- Latino') has none, so race decides
+    select
+        patient_id,
+        coalesce(
+            max(case when attribute = 'ethnicity' then category end),
+            max(case when attribute = 'race' then category end)
+        ) as race_ethnicity
+    from race_ethnicity_matches
+    group by patient_id
 
 ),
 
@@ -102,16 +150,7 @@ profile as (
         c.age_at_index as age_at_first_imaging,
         cast(extract(year from c.index_date) as {{ dbt.type_int() }}) as year_at_first_imaging,
         p.sex,
-        -- the negation applies to both words: OMOP's standard concept name is 'Not Hispanic or Latino'
-        case
-            when (lower(p.ethnicity) like '%hispanic%' or lower(p.ethnicity) like '%latin%')
-                and lower(p.ethnicity) not like '%not%'
-                and lower(p.ethnicity) not like '%non%' then 'hispanic'
-            when lower(p.race) in ('white', 'caucasian') then 'white'
-            when lower(p.race) like '%black%' or lower(p.race) like '%african%' then 'black'
-            when lower(p.race) like '%asian%' then 'asian'
-            when p.race is not null then 'other'
-        end as race_ethnicity,
+        r.race_ethnicity,
         lower(p.language) as preferred_language,
         {%- for f in observation_features %}
         o.{{ f }},
@@ -142,6 +181,8 @@ profile as (
     from cohort as c
     inner join patients as p
         on c.patient_id = p.patient_id
+    left join race_ethnicity as r
+        on c.patient_id = r.patient_id
     left join flags as f
         on c.patient_id = f.patient_id
     left join observed as o

@@ -1,9 +1,9 @@
 {#
   Stratification survey participants (seeds/001_052d89f173b9bcf3.txt): everyone with at least one Örebro or
-  STarT Back item recorded. Visit = the first day with such an item. Study MRI = the lumbar MRI that has
-  imaging_measurements and is closest to the visit within ±stratification_image_window_days (ties: earlier
-  study, then image_id). Participants without such an MRI stay in the cohort with a null image_id so the
-  mart's complete-case flag, not a silent drop, shows them.
+  STarT Back item recorded. Visit = the first day with such an item. Study MRI = the lumbar MRI (vars
+  stratification_image_modalities / _body_regions) that has imaging_measurements and is closest to the visit
+  within ±stratification_image_window_days (ties: earlier study, then image_id). Participants without such an
+  MRI stay in the cohort with a null image_id so the mart's complete-case flag, not a silent drop, shows them.
 #}
 with
 
@@ -42,8 +42,8 @@ candidate_images as (
         on v.patient_id = i.patient_id
     inner join measured_images as m
         on i.image_id = m.image_id
-    where i.modality = 'MRI'
-        and i.body_region = 'lumbar'
+    where i.modality in {{ sql_string_list(var('stratification_image_modalities')) }}
+        and i.body_region in {{ sql_string_list(var('stratification_image_body_regions')) }}
         and abs({{ days_between('v.visit_date', 'i.image_date') }}) <= {{ var('stratification_image_window_days') }}
 
 ),
