@@ -100,7 +100,7 @@ def _table(
     for cohort, number, step in sorted({(r.cohort, r.step_number, r.step) for r in rows}):
         table.add_row(str(number), escape(step), *(cells[cohort, number, site] for site in sites))
     captions = [mask_note()] if any(cells[r.cohort, r.step_number, r.site] == MASK for r in rows) else []
-    table.caption = "; ".join([*captions, note]) or None
+    table.caption = "; ".join(c for c in [*captions, note] if c) or None
     return table
 
 

@@ -319,3 +319,14 @@ def test_curves_of_a_test_set_with_a_small_class_are_not_drawn(tmp_path):
         plt.Figure.savefig = original
     assert drawn["ROC: small"] == 0
     assert drawn["ROC: large"] == 3  # two models and the diagonal
+
+
+def test_attrition_caption_has_no_dangling_separator():
+    from ingest.attrition import surgery_tables
+
+    shared = {1: [300, 100, 50], 2: [300, 93, 50], 3: [280, 80, 30], 4: [250, 70, 30]}
+    early = {5: [200, 60, 30], 6: [50, 30, 15], 7: [150, 30, 15]}
+    late = {5: [250, 65, 30], 6: [100, 30, 15], 7: [150, 35, 15]}
+    tables = surgery_tables(_attrition(_both_cohorts(shared, early, late)))
+    captions = [t.caption for t in tables]
+    assert all(c and not c.rstrip().endswith(";") for c in captions), captions
