@@ -735,15 +735,24 @@ def _observation_notes(con: duckdb.DuckDBPyConnection, table: str, label: str) -
     group = f"case when name in ({', '.join(sql_str(n) for n in named)}) then name else 'other names' end"
     order = " ".join(f"when {sql_str(n)} then {i}" for i, n in enumerate(named))
 
-    def by_group(where: str) -> str | None:
+    # one more scan of the (possibly very large) table for both counts: the flagged rows only, as a temp table
+    valueless_sql = "name is not null and number is null and value_text is null"
+    missing_sql = "unit_checked and unit_missing"
+    con.execute(
+        f"create or replace temp table _lumbar_obs_flags as {_observation_cte(table)} "
+        f"select {group} as g, {valueless_sql} as valueless, coalesce({missing_sql}, false) as missing "
+        f"from u where ({valueless_sql}) or ({missing_sql})"
+    )
+
+    def by_group(flag: str) -> str | None:
         return counts_by_group(
             con,
-            f"{_observation_cte(table)} select g, count(*) from (select {group} as g from u where {where}) "
+            f"select g, count(*) from _lumbar_obs_flags where {flag} "
             f"group by g order by (case g {order} else {len(named)} end)",
         )
 
     notes = []
-    valueless = by_group("name is not null and number is null and value_text is null")
+    valueless = by_group("valueless")
     if valueless is not None:
         read = "value_as_number, value_as_concept_id, value_source_value" + (
             ", value_as_string" if table == "observation" else ""
@@ -752,12 +761,13 @@ def _observation_notes(con: duckdb.DuckDBPyConnection, table: str, label: str) -
             f"{label}: {valueless} have no value ({read} empty or unresolved); loaded as names only, "
             "with nothing for a study to read (a smoking row without its answer leaves smoking status empty)"
         )
-    missing = by_group("unit_checked and unit_missing")
+    missing = by_group("missing")
     if missing is not None:
         notes.append(
             f"{label}: {missing} have no unit (unit_concept_id and unit_source_value empty); "
             "read as lumbar's unit (kg, cm, kg/m2, score)"
         )
+    con.execute("drop table _lumbar_obs_flags")
     return notes
 
 
