@@ -9,7 +9,9 @@ where the event is no medication) x six predictor sets = 36 cells; each cell gri
 bagging, AdaBoost and XGBoost (5-fold CV, balanced accuracy) and keeps the best. Rows: cohort patients whose
 index MRI has a report (the paper's 3,663 of 4,077), so every predictor set sees the same patients. Missing
 race/ethnicity, social support, smoking and insurance are KNN-imputed from sex, age, year and language, fitted
-on training rows only. Test metrics with bootstrap 95 % intervals come from models_py/evaluate.py (fixed 0.5
+on training rows only. The imputer and encoder are fitted once on all training rows, before the 5-fold CV, not
+inside each fold: they use no labels, so the CV folds share only the unsupervised neighbourhoods of the
+predictors, and the test rows never enter them. Test metrics with bootstrap 95 % intervals come from models_py/evaluate.py (fixed 0.5
 threshold; all fits are class-weighted). SHAP (TreeExplainer) on the test rows of every best model feeds the
 variational Borda count. Each outcome's "best" predictor set (Borda group 1, confusion matrices, SHAP plots,
 the CLI summary) is the one with the highest CV balanced accuracy on training rows, never chosen on test rows.
