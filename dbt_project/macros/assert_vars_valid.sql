@@ -96,6 +96,7 @@
     {%- set modalities, body_regions = ['XR', 'MRI', 'CT'], ['lumbar', 'thoracic', 'other'] -%}
     {%- set imaging_values = {
         'index_modalities': modalities,
+        'index_same_day_modality_order': modalities,
         'index_body_regions': body_regions,
         'stratification_image_modalities': modalities,
         'stratification_image_body_regions': body_regions,

@@ -20,12 +20,18 @@ ranked as (
 
     select
         *,
-        -- several studies on the index day: prefer the one with the most informative report
+        -- several studies on the index day: the first modality of index_same_day_modality_order wins
+        {%- set modality_order = var('index_same_day_modality_order') %}
         row_number() over (
             partition by patient_id
             order by
                 image_date,
-                case modality when 'MRI' then 1 when 'CT' then 2 else 3 end,
+                case modality
+                    {%- for modality in modality_order %}
+                    when {{ dbt.string_literal(modality) }} then {{ loop.index }}
+                    {%- endfor %}
+                    else {{ modality_order | length + 1 }}
+                end,
                 image_id
         ) as image_rank
     from spine_images_in_index_window
