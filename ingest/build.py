@@ -144,8 +144,10 @@ def build(
         n_passed=sum(p.status in ("success", "pass", "no-op") for p in results),
         elapsed_s=elapsed,
         warnings=[p for p in results if p.status in _WARNED],
-        attrition=_read_attrition(warehouse),
-        medication_attrition=_read_medication_attrition(warehouse),
+        attrition=_read_attrition(warehouse, "cohort_attrition", SURGERY_ATTRITION_SQL),
+        medication_attrition=_read_attrition(
+            warehouse, "cohort_medication_attrition", MEDICATION_ATTRITION_SQL
+        ),
         feature_counts=_read_feature_counts(warehouse),
     )
 
@@ -284,32 +286,27 @@ def _finalise_marts(warehouse: Path, marts_dir: Path) -> dict[str, Path]:
     return marts
 
 
-def _read_attrition(warehouse: Path) -> list[AttritionRow]:
+# what `lumbar build` prints of each study's attrition table: (cohort, site, step_number, step, n_patients)
+SURGERY_ATTRITION_SQL = (
+    "select cohort, site, step_number, step, n_patients from cohorts.cohort_attrition "
+    "order by cohort, step_number, site"
+)
+MEDICATION_ATTRITION_SQL = (
+    "select 'medication', site, step_number, step, n_patients from cohorts.cohort_medication_attrition "
+    "where kind = 'step' order by step_number, site"
+)
+
+
+def _read_attrition(warehouse: Path, table: str, sql: str) -> list[AttritionRow]:
+    """Rows of cohorts.<table> (none when a --select build did not make it) as AttritionRow."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        if not _exists(con, "cohorts", "cohort_attrition"):
+        if not _exists(con, "cohorts", table):
             return []
-        rows = con.execute(
-            "select cohort, site, step_number, step, n_patients from cohorts.cohort_attrition "
-            "order by cohort, step_number, site"
-        ).fetchall()
+        rows = con.execute(sql).fetchall()
     finally:
         con.close()
     return [AttritionRow(c, s, int(n), step, int(k)) for c, s, n, step, k in rows]
-
-
-def _read_medication_attrition(warehouse: Path) -> list[AttritionRow]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        if not _exists(con, "cohorts", "cohort_medication_attrition"):
-            return []
-        rows = con.execute(
-            "select site, step_number, step, n_patients from cohorts.cohort_medication_attrition "
-            "where kind = 'step' order by step_number, site"
-        ).fetchall()
-    finally:
-        con.close()
-    return [AttritionRow("medication", s, int(n), step, int(k)) for s, n, step, k in rows]
 
 
 def _read_feature_counts(warehouse: Path) -> dict[tuple[str, str], dict[str, int]]:
